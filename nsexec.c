@@ -1,0 +1,722 @@
+// nsexec.c: nsbox's constructor, run by glibc before the Go runtime starts.
+//
+// A plain run pays one getenv() for it: without the gate variable the
+// constructor returns at once. With the gate set (by nsexec.Exec in Go,
+// which then re-executes this binary), the process is still single-threaded,
+// so it may unshare or join any namespace. It reads the plan from the file
+// descriptor the gate names, walks its steps and execs the target; the Go
+// runtime never starts in this image.
+//
+// The plan format and the meaning of every step are documented in
+// nsexec/plan.go; the step numbers below must match it. Every message a
+// step can print comes with the plan, in the wording of the tool nsbox
+// stands in for; this file only adds ": strerror(errno)" the way err(3)
+// does.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <grp.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "nsexec_errno.h"
+
+#define GATE "_NSBOX_PLAN"
+#define PLAN_VERSION 1
+#define SYNC_BYTE 0x06
+#define MAX_SLOTS 8
+
+enum {
+	OP_SPAWN = 1,
+	OP_RELEASE = 2,
+	OP_UNSHARE = 3,
+	OP_WRITE = 4,
+	OP_MOUNT = 5,
+	OP_CHROOT = 6,
+	OP_CHDIR = 7,
+	OP_CHECKDIR = 8,
+	OP_SETGROUPS = 9,
+	OP_SETGID = 10,
+	OP_SETUID = 11,
+	OP_FORK = 12,
+	OP_PARENTDEATH = 13,
+	OP_AMBIENTCAPS = 14,
+	OP_ENVIRON = 15,
+	OP_EXEC = 16,
+	OP_END = 17,
+};
+
+enum { WRITE_IGNORE_ENOENT = 1 };
+enum { FORK_UNSHARE = 0, FORK_NSENTER = 1 };
+
+struct op {
+	int code;
+	int nint, nstr;
+	int64_t *ints;
+	char **strs;
+};
+
+static const char *prog = "nsbox";
+
+// A helper waits for its go-ahead on a pipe rather than an eventfd: if we
+// die before giving it, the helper reads EOF and goes away instead of
+// waiting forever.
+static struct slot {
+	pid_t pid;
+	int go; // write end of the go-ahead pipe, or -1
+} slots[MAX_SLOTS];
+
+static int parent_pidfd = -1;
+static volatile pid_t forward_pid;
+
+// errtext is glibc's strerror(), whichever libc we are linked with.
+static const char *errtext(int e, char *buf, size_t len)
+{
+	if (e >= 0 && e < (int)(sizeof(errno_text) / sizeof(errno_text[0])) && errno_text[e])
+		return errno_text[e];
+	snprintf(buf, len, "Unknown error %d", e);
+	return buf;
+}
+
+// report prints "prog: msg[: strerror]" in one write, as err(3)/errx(3) do.
+static void report(int with_errno, const char *fmt, ...)
+{
+	char ebuf[32];
+	char buf[4096];
+	int saved = errno, n;
+	va_list ap;
+
+	n = snprintf(buf, sizeof(buf), "%s: ", prog);
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	if (with_errno)
+		n += snprintf(buf + n, sizeof(buf) - n, ": %s", errtext(saved, ebuf, sizeof(ebuf)));
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, buf, n) < 0) {
+		/* nothing left to tell */
+	}
+}
+
+#define die(...) do { report(1, __VA_ARGS__); _exit(1); } while (0)
+#define diex(...) do { report(0, __VA_ARGS__); _exit(1); } while (0)
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static ssize_t read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+// ---- decoding ----------------------------------------------------------
+
+struct reader {
+	char *p, *end;
+	int bad;
+};
+
+static void *take(struct reader *r, size_t n)
+{
+	void *v = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return NULL;
+	}
+	r->p += n;
+	return v;
+}
+
+static uint64_t take_uint(struct reader *r, size_t n)
+{
+	uint64_t v = 0;
+	void *p = take(r, n);
+
+	if (!p)
+		return 0;
+	switch (n) {
+	case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+	case 8: memcpy(&v, p, 8); break;
+	}
+	return v;
+}
+
+static char *take_str(struct reader *r)
+{
+	uint32_t n = take_uint(r, 4);
+	char *s;
+
+	if (r->bad || (size_t)(r->end - r->p) < (size_t)n + 1) {
+		r->bad = 1;
+		return NULL;
+	}
+	s = take(r, (size_t)n + 1);
+	if (s[n] != '\0') {
+		r->bad = 1;
+		return NULL;
+	}
+	return s;
+}
+
+// decode parses a plan in place; it returns the number of steps or -1.
+static int decode(char *buf, size_t len, struct op **out)
+{
+	struct reader r = { buf, buf + len, 0 };
+	uint32_t n, i;
+	char *magic = take(&r, 4);
+	struct op *ops;
+
+	if (!magic || memcmp(magic, "NSBX", 4) != 0)
+		return -1;
+	if (take_uint(&r, 4) != PLAN_VERSION)
+		return -1;
+	n = take_uint(&r, 4);
+	prog = take_str(&r);
+	if (r.bad || !prog || n > len)
+		return -1;
+	ops = calloc(n ? n : 1, sizeof(*ops));
+	if (!ops)
+		return -1;
+	for (i = 0; i < n && !r.bad; i++) {
+		struct op *o = &ops[i];
+		int j;
+
+		o->code = take_uint(&r, 2);
+		o->nint = take_uint(&r, 2);
+		o->nstr = take_uint(&r, 2);
+		if (take_uint(&r, 2) != 0)
+			return -1;
+		if (r.bad || o->code <= 0 || o->code >= OP_END)
+			return -1;
+		o->ints = calloc(o->nint + 1, sizeof(int64_t));
+		o->strs = calloc(o->nstr + 1, sizeof(char *));
+		if (!o->ints || !o->strs)
+			return -1;
+		for (j = 0; j < o->nint; j++)
+			o->ints[j] = (int64_t)take_uint(&r, 8);
+		for (j = 0; j < o->nstr; j++)
+			o->strs[j] = take_str(&r);
+	}
+	if (r.bad || r.p != r.end)
+		return -1;
+	*out = ops;
+	return n;
+}
+
+// ---- steps -------------------------------------------------------------
+
+static int64_t I(const struct op *o, int i)
+{
+	return i < o->nint ? o->ints[i] : 0;
+}
+
+static const char *S(const struct op *o, int i)
+{
+	return i < o->nstr && o->strs[i] ? o->strs[i] : "";
+}
+
+// nullable maps "" to NULL for mount(2)'s optional arguments.
+static const char *nullable(const char *s)
+{
+	return *s ? s : NULL;
+}
+
+static void wait_helper(pid_t pid)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(pid, &status, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("waitpid failed");
+		}
+		break;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		_exit(WEXITSTATUS(status));
+}
+
+static void forward_signal(int sig)
+{
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+}
+
+// The parent of a Fork step ends the way its child ended, as unshare does.
+static void mirror_unshare(pid_t pid)
+{
+	int status, rc;
+	sigset_t set;
+
+	do {
+		rc = waitpid(pid, &status, 0);
+	} while (rc == -1 && errno == EINTR);
+	if (rc == -1)
+		die("waitpid failed");
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+
+		if (sig != SIGKILL && signal(sig, SIG_DFL) == SIG_ERR)
+			die("signal handler reset failed");
+		if (sigemptyset(&set) != 0 || sigaddset(&set, sig) != 0 ||
+		    sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
+			die("sigprocmask unblock failed");
+		kill(getpid(), sig);
+	}
+	die("child exit failed");
+}
+
+// ... and as nsenter does: a stopped child stops us too.
+static void mirror_nsenter(pid_t pid)
+{
+	int status = 0;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, &status, WUNTRACED);
+		if (ret == pid && WIFSTOPPED(status)) {
+			kill(getpid(), SIGSTOP);
+			kill(pid, SIGCONT);
+		} else {
+			break;
+		}
+	}
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		kill(getpid(), WTERMSIG(status));
+	_exit(1);
+}
+
+// The capget/capset ABI (linux/capability.h, which musl's headers lack).
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+#define CAP_VERSION_3 0x20080522
+
+static void ambient_caps(int last_cap)
+{
+	struct cap_header hdr = { CAP_VERSION_3, 0 };
+	struct cap_data data[2];
+	uint64_t effective;
+	int cap;
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		die("capget failed");
+	// A capability must be inheritable before it can be made ambient.
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die("capset failed");
+	effective = ((uint64_t)data[1].effective << 32) | data[0].effective;
+	for (cap = 0; cap < 64; cap++) {
+		if (cap > last_cap)
+			continue;
+		if ((effective & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die("prctl(PR_CAP_AMBIENT) failed");
+	}
+}
+
+// exec_script runs a file the kernel cannot execute with /bin/sh, as
+// glibc's execvp does on ENOEXEC.
+static void exec_script(const char *file, char **argv)
+{
+	int argc = 0;
+	char **sh;
+
+	while (argv[argc])
+		argc++;
+	sh = calloc(argc + 2, sizeof(char *));
+	if (!sh)
+		return;
+	sh[0] = "/bin/sh";
+	sh[1] = (char *)file;
+	if (argc > 1)
+		memcpy(sh + 2, argv + 1, (argc - 1) * sizeof(char *));
+	execv("/bin/sh", sh);
+	free(sh);
+}
+
+// execvp_glibc searches PATH exactly as glibc's execvp does (musl's
+// differs: another default PATH and no script fallback). It returns only
+// on failure, with errno set.
+static void execvp_glibc(const char *file, char **argv)
+{
+	const char *path, *p, *end;
+	size_t flen = strlen(file);
+	int eacces = 0;
+	char *buf;
+
+	if (*file == '\0') {
+		errno = ENOENT;
+		return;
+	}
+	if (strchr(file, '/')) {
+		execv(file, argv);
+		if (errno == ENOEXEC)
+			exec_script(file, argv);
+		return;
+	}
+	path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin"; // confstr(_CS_PATH)
+	buf = malloc(strlen(path) + flen + 2);
+	if (!buf)
+		return;
+	for (p = path;; p = end + 1) {
+		size_t dlen;
+
+		end = strchrnul(p, ':');
+		dlen = end - p;
+		// An empty entry is the current directory.
+		memcpy(buf, p, dlen);
+		if (dlen)
+			buf[dlen++] = '/';
+		memcpy(buf + dlen, file, flen + 1);
+		execv(buf, argv);
+		switch (errno) {
+		case EACCES:
+			eacces = 1;
+			// fall through
+		case ENOENT:
+		case ESTALE:
+		case ENOTDIR:
+		case ENODEV:
+		case ETIMEDOUT:
+			break;
+		case ENOEXEC:
+			exec_script(buf, argv);
+			// fall through
+		default:
+			return;
+		}
+		if (*end == '\0')
+			break;
+	}
+	if (eacces)
+		errno = EACCES;
+}
+
+static void do_exec(const struct op *o)
+{
+	const char *msg = S(o, 0), *file = S(o, 1);
+	char **argv = o->strs + 2;
+
+	if (I(o, 0))
+		execvp_glibc(file, argv);
+	else
+		execv(file, argv);
+	report(1, "%s %s", msg, file);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void run(struct op *ops, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct op *o = &ops[i];
+
+		switch (o->code) {
+		case OP_SPAWN: {
+			int slot = I(o, 0), count = I(o, 1), sync = I(o, 2);
+			int p[2] = { -1, -1 }, s;
+			pid_t pid;
+
+			if (slot < 0 || slot >= MAX_SLOTS || count < 0 || count > n - i - 1)
+				diex("corrupt exec plan");
+			if (sync && pipe2(p, O_CLOEXEC) < 0)
+				die("pipe failed");
+			pid = fork();
+			if (pid < 0)
+				die("fork failed");
+			if (pid == 0) {
+				for (s = 0; s < MAX_SLOTS; s++)
+					if (slots[s].go >= 0)
+						close(slots[s].go);
+				if (sync) {
+					char c = 0;
+
+					close(p[1]);
+					if (read_all(p[0], &c, 1) != 1)
+						_exit(0); // our parent is gone: nothing to do
+					if (c != SYNC_BYTE)
+						diex("failed to read go-ahead");
+					close(p[0]);
+				}
+				run(o + 1, count);
+				_exit(0);
+			}
+			if (sync)
+				close(p[0]);
+			slots[slot].pid = pid;
+			slots[slot].go = p[1];
+			i += count;
+			break;
+		}
+		case OP_RELEASE: {
+			int slot = I(o, 0);
+			char c = SYNC_BYTE;
+
+			if (slot < 0 || slot >= MAX_SLOTS || slots[slot].pid <= 0)
+				diex("corrupt exec plan");
+			if (slots[slot].go >= 0) {
+				write_all(slots[slot].go, &c, 1);
+				close(slots[slot].go);
+				slots[slot].go = -1;
+			}
+			wait_helper(slots[slot].pid);
+			slots[slot].pid = 0;
+			break;
+		}
+		case OP_UNSHARE:
+			if (unshare(I(o, 0)) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_WRITE: {
+			const char *data = S(o, 1);
+			int fd = open(S(o, 0), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+			if (fd < 0) {
+				if (errno == ENOENT && (I(o, 0) & WRITE_IGNORE_ENOENT))
+					break;
+				die("%s", S(o, 2));
+			}
+			if (write_all(fd, data, strlen(data)) < 0)
+				die("%s", S(o, 3));
+			close(fd);
+			break;
+		}
+		case OP_MOUNT:
+			if (mount(nullable(S(o, 0)), S(o, 1), nullable(S(o, 2)),
+				  I(o, 0), nullable(S(o, 3))) < 0 &&
+			    !(I(o, 1) && errno == I(o, 1)))
+				die("%s", S(o, 4));
+			break;
+		case OP_CHROOT:
+			if (chroot(S(o, 0)) < 0)
+				die("%s", S(o, 1));
+			break;
+		case OP_CHDIR:
+			if (chdir(S(o, 0)) < 0)
+				die("%s", S(o, 1));
+			break;
+		case OP_CHECKDIR: {
+			int fd = open(S(o, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd < 0)
+				die("%s", S(o, 1));
+			close(fd);
+			break;
+		}
+		case OP_SETGROUPS:
+			if (setgroups(0, NULL) != 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_SETGID:
+			if (setgid((gid_t)I(o, 0)) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_SETUID:
+			if (setuid((uid_t)I(o, 0)) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_FORK: {
+			int style = I(o, 0), killsig = I(o, 1), forward = I(o, 2);
+			int count = I(o, 3), s;
+			sigset_t set, old;
+			pid_t pid;
+
+			if (count < 0 || count > n - i - 1)
+				diex("corrupt exec plan");
+			signal(SIGCHLD, SIG_DFL);
+			sigemptyset(&set);
+			if (style == FORK_UNSHARE && forward) {
+				struct sigaction sa;
+
+				memset(&sa, 0, sizeof(sa));
+				sa.sa_handler = forward_signal;
+				sigemptyset(&sa.sa_mask);
+				sa.sa_flags = SA_RESTART;
+				if (sigaction(SIGTERM, &sa, NULL) == -1)
+					die("sigaction SIGTERM failed");
+				if (sigaction(SIGINT, &sa, NULL) == -1)
+					die("sigaction SIGINT failed");
+				if (sigprocmask(SIG_SETMASK, NULL, &old) != 0)
+					die("sigprocmask failed");
+			} else if (style == FORK_UNSHARE) {
+				// Block them so that an impatient caller's ^C reaches
+				// the child first and we learn how it ended.
+				if (sigaddset(&set, SIGINT) != 0 || sigaddset(&set, SIGTERM) != 0 ||
+				    sigprocmask(SIG_BLOCK, &set, &old) != 0)
+					die("sigprocmask block failed");
+			}
+			if (killsig) {
+				parent_pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+				if (parent_pidfd < 0)
+					die("pidfd_open failed");
+			}
+			pid = fork();
+			if (pid < 0)
+				die("fork failed");
+			if (pid == 0) {
+				forward_pid = 0;
+				if (style == FORK_UNSHARE && sigprocmask(SIG_SETMASK, &old, NULL))
+					die("sigprocmask restore failed");
+				for (s = 0; s < MAX_SLOTS; s++) {
+					if (slots[s].go >= 0)
+						close(slots[s].go);
+					slots[s].go = -1;
+					slots[s].pid = 0;
+				}
+				i += count;
+				break;
+			}
+			if (parent_pidfd >= 0) {
+				close(parent_pidfd);
+				parent_pidfd = -1;
+			}
+			if (forward)
+				forward_pid = pid;
+			run(o + 1, count);
+			if (style == FORK_NSENTER)
+				mirror_nsenter(pid);
+			mirror_unshare(pid);
+			break;
+		}
+		case OP_PARENTDEATH:
+			if (prctl(PR_SET_PDEATHSIG, (unsigned long)I(o, 0)) < 0)
+				die("prctl failed");
+			if (parent_pidfd >= 0) {
+				// If we were reparented before prctl() took effect, the
+				// parent that asked for this is gone: give up as unshare does.
+				struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
+				int ready = poll(&pfd, 1, 0);
+
+				if (ready < 0)
+					die("poll parent pidfd failed");
+				if (ready)
+					_exit(1);
+				close(parent_pidfd);
+				parent_pidfd = -1;
+			}
+			break;
+		case OP_AMBIENTCAPS:
+			ambient_caps(I(o, 0));
+			break;
+		case OP_ENVIRON: {
+			int j;
+
+			clearenv();
+			for (j = 0; j < o->nstr; j++)
+				if (o->strs[j] && putenv(o->strs[j]) != 0)
+					die("failed to set environment variables");
+			break;
+		}
+		case OP_EXEC:
+			do_exec(o);
+			break;
+		}
+	}
+}
+
+__attribute__((constructor)) static void nsexec(void)
+{
+	const char *gate = getenv(GATE);
+	struct op *ops = NULL;
+	char *buf = NULL, *end;
+	size_t len = 0, cap = 0;
+	long fd;
+	int n, i;
+
+	if (!gate)
+		return;
+	errno = 0;
+	fd = strtol(gate, &end, 10);
+	if (errno || *end || end == gate || fd < 0 || fd > INT32_MAX)
+		diex("bad %s", GATE);
+	unsetenv(GATE);
+	for (;;) {
+		ssize_t got;
+
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			buf = realloc(buf, cap);
+			if (!buf)
+				die("cannot read exec plan");
+		}
+		got = read(fd, buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			die("cannot read exec plan");
+		if (got == 0)
+			break;
+		len += got;
+	}
+	close(fd);
+	n = decode(buf, len, &ops);
+	if (n < 0)
+		diex("corrupt exec plan");
+	for (i = 0; i < MAX_SLOTS; i++)
+		slots[i].go = -1;
+	run(ops, n);
+	// A plan always ends in an exec; falling off its end is a bug.
+	diex("exec plan has no exec step");
+}

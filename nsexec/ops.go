@@ -1,0 +1,68 @@
+package nsexec
+
+// Constructors for steps, so that plans read as what they do.
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Add appends steps to the plan.
+func (p *Plan) Add(ops ...Op) { p.Ops = append(p.Ops, ops...) }
+
+// SpawnOps forks a helper running body (after Release(slot) when sync).
+func SpawnOps(slot int, sync bool, body ...Op) []Op {
+	return append([]Op{{Code: Spawn, Ints: []int64{int64(slot), int64(len(body)), b2i(sync)}}}, body...)
+}
+
+// ReleaseOp lets helper slot go on and waits for it.
+func ReleaseOp(slot int) Op { return Op{Code: Release, Ints: []int64{int64(slot)}} }
+
+// UnshareOp calls unshare(flags).
+func UnshareOp(flags uintptr, msg string) Op {
+	return Op{Code: Unshare, Ints: []int64{int64(flags)}, Strs: []string{msg}}
+}
+
+// WriteOp writes data to path.
+func WriteOp(path, data string, flags int, openMsg, writeMsg string) Op {
+	return Op{Code: Write, Ints: []int64{int64(flags)}, Strs: []string{path, data, openMsg, writeMsg}}
+}
+
+// MountOp calls mount(2); "" stands for NULL in source, fstype and data.
+func MountOp(source, target, fstype string, flags uintptr, data string, ignore int, msg string) Op {
+	return Op{Code: Mount, Ints: []int64{int64(flags), int64(ignore)}, Strs: []string{source, target, fstype, data, msg}}
+}
+
+// PathOp is a step on one path: Chroot, Chdir or CheckDir.
+func PathOp(code Code, path, msg string) Op {
+	return Op{Code: code, Strs: []string{path, msg}}
+}
+
+// IDOp sets an id: SetGID or SetUID; SetGroups ignores id.
+func IDOp(code Code, id uint32, msg string) Op {
+	if code == SetGroups {
+		return Op{Code: code, Strs: []string{msg}}
+	}
+	return Op{Code: code, Ints: []int64{int64(id)}, Strs: []string{msg}}
+}
+
+// ForkOps forks; the parent runs parent, waits and mirrors the child.
+func ForkOps(style, killSignal int, forward bool, parent ...Op) []Op {
+	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent))}}}, parent...)
+}
+
+// ParentDeathOp asks for sig when the parent dies.
+func ParentDeathOp(sig int) Op { return Op{Code: ParentDeath, Ints: []int64{int64(sig)}} }
+
+// AmbientCapsOp makes the permitted capabilities ambient.
+func AmbientCapsOp(lastCap int) Op { return Op{Code: AmbientCaps, Ints: []int64{int64(lastCap)}} }
+
+// EnvironOp replaces the environment.
+func EnvironOp(env []string) Op { return Op{Code: Environ, Strs: env} }
+
+// ExecOp execs file with argv; search makes it execvp.
+func ExecOp(search bool, file string, argv []string, msg string) Op {
+	return Op{Code: Exec, Ints: []int64{b2i(search)}, Strs: append([]string{msg, file}, argv...)}
+}

@@ -1,0 +1,167 @@
+// Command bench measures nsbox against the tools it stands in for.
+//
+// Each scenario runs N times in one loop, nsbox and the reference
+// alternating, so that both see the same machine state; it prints the
+// median wall time per invocation of each, their ratio and the target,
+// and the peak RSS of each. Speed is proven here, never by timed tests.
+//
+//	go run ./test/bench -nsbox ./nsbox [-n 200] [-only REGEXP]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type scenario struct {
+	name   string
+	nsbox  []string // argv[0] is an applet link name under the link dir
+	ref    []string
+	target string // the ratio to meet, as the design states it
+	setup  func(s *scenario) (cleanup func(), err error)
+}
+
+func main() {
+	nsbox := flag.String("nsbox", "./nsbox", "the nsbox binary")
+	n := flag.Int("n", 200, "runs of each side per scenario")
+	only := flag.String("only", "", "run only scenarios matching this regexp")
+	pair := flag.String("pair", "", "instead of the scenarios, compare two command lines: 'A ... | B ...'")
+	flag.Parse()
+	if *pair != "" {
+		a, b, _ := strings.Cut(*pair, "|")
+		s := scenario{name: "pair", nsbox: strings.Fields(a), ref: strings.Fields(b)}
+		run(&s, *n)
+		return
+	}
+
+	self, err := filepath.Abs(*nsbox)
+	if err != nil {
+		fail(err)
+	}
+	links, err := os.MkdirTemp("", "nsbox-bench-")
+	if err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(links)
+	for _, l := range []string{"unshare", "nsenter", "lxc-attach", "pivot_root"} {
+		if err := os.Symlink(self, filepath.Join(links, l)); err != nil {
+			fail(err)
+		}
+	}
+	st, err := os.Stat(self)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("nsbox %s: %.1f MiB, %d runs per side, alternating\n\n", self, float64(st.Size())/(1<<20), *n)
+	fmt.Printf("%-44s %10s %10s %7s %8s %9s %9s\n", "scenario", "nsbox", "reference", "ratio", "target", "RSS nsbox", "RSS ref")
+
+	re := regexp.MustCompile(*only)
+	for _, s := range scenarios() {
+		if !re.MatchString(s.name) {
+			continue
+		}
+		s.nsbox = append([]string{filepath.Join(links, s.nsbox[0])}, s.nsbox[1:]...)
+		if s.setup != nil {
+			cleanup, err := s.setup(&s)
+			if err != nil {
+				fmt.Printf("%-44s skipped: %v\n", s.name, err)
+				continue
+			}
+			defer cleanup()
+		}
+		if _, err := exec.LookPath(s.ref[0]); err != nil {
+			fmt.Printf("%-44s skipped: %s not installed\n", s.name, s.ref[0])
+			continue
+		}
+		run(&s, *n)
+	}
+}
+
+func run(s *scenario, n int) {
+	var a, b []time.Duration
+	var rssA, rssB int64
+	// Warm the page cache and the dentry cache for both sides.
+	for i := 0; i < 10; i++ {
+		if _, _, err := once(s.nsbox); err != nil {
+			fmt.Printf("%-44s failed: nsbox: %v\n", s.name, err)
+			return
+		}
+		if _, _, err := once(s.ref); err != nil {
+			fmt.Printf("%-44s failed: reference: %v\n", s.name, err)
+			return
+		}
+	}
+	for i := 0; i < n; i++ {
+		d, rss, _ := once(s.nsbox)
+		a, rssA = append(a, d), max(rssA, rss)
+		d, rss, _ = once(s.ref)
+		b, rssB = append(b, d), max(rssB, rss)
+	}
+	ma, mb := median(a), median(b)
+	fmt.Printf("%-44s %8.2fms %8.2fms %7.2f %8s %7dKiB %7dKiB\n", s.name,
+		ms(ma), ms(mb), float64(ma)/float64(mb), s.target, rssA, rssB)
+}
+
+// once runs argv with no output and returns its wall time and peak RSS.
+func once(argv []string) (time.Duration, int64, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer devnull.Close()
+	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
+	start := time.Now()
+	pid, err := syscall.ForkExec(argv[0], argv, attr)
+	if err != nil {
+		return 0, 0, err
+	}
+	var ws syscall.WaitStatus
+	var ru syscall.Rusage
+	if _, err := syscall.Wait4(pid, &ws, 0, &ru); err != nil {
+		return 0, 0, err
+	}
+	d := time.Since(start)
+	if !ws.Exited() || ws.ExitStatus() != 0 {
+		return d, 0, fmt.Errorf("%s: %v", strings.Join(argv, " "), ws)
+	}
+	return d, ru.Maxrss, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func lookPath(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return name
+}
+
+func scenarios() []scenario {
+	unshare := lookPath("unshare")
+	return []scenario{
+		{name: "unshare -m true", nsbox: []string{"unshare", "-m", "true"},
+			ref: []string{unshare, "-m", "true"}, target: "<=2.0"},
+		{name: "unshare -fp --mount-proc true", nsbox: []string{"unshare", "-fp", "--mount-proc", "true"},
+			ref: []string{unshare, "-fp", "--mount-proc", "true"}, target: "<=2.0"},
+		{name: "unshare -Ur true", nsbox: []string{"unshare", "-Ur", "true"},
+			ref: []string{unshare, "-Ur", "true"}, target: "<=2.0"},
+	}
+}
