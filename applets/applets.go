@@ -24,11 +24,13 @@ type Applet struct {
 	// What says in a line what it does.
 	What string
 	Main func(*app.Context) error
+	// Spec is its command line, for docs and completion.
+	Spec *app.Spec
 }
 
 // All lists the applets.
 var All = []Applet{
-	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main},
+	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main, &unshare.Spec},
 }
 
 func find(name string) *Applet {

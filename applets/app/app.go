@@ -146,6 +146,25 @@ func Base(argv0 string) string {
 	return filepath.Base(argv0)
 }
 
+// Spec describes an applet's command line for --help, man pages and
+// completion: its options (in the reference's option-table order) and the
+// order --help lists them in ("" is a blank line).
+type Spec struct {
+	Name     string
+	Synopsis string
+	Desc     string
+	Options  []getopt.Option
+	Layout   []string
+	// See is the man page named at the end of --help.
+	See string
+}
+
+// Usage renders the applet's --help as the reference prints it, with
+// name as the program name.
+func (s *Spec) Usage(name string) string {
+	return Help(name, s.Synopsis, s.Desc, getopt.HelpLines(s.Options, s.Layout), "\nFor more details see "+s.See+".\n")
+}
+
 // Help renders util-linux's usage layout: header, synopsis, description,
 // the option lines and the man page pointer.
 func Help(name, synopsis, desc, options, tail string) string {

@@ -102,10 +102,14 @@ var helpLayout = []string{
 	"help", "version",
 }
 
-func usage(name string) string {
-	return app.Help(name, "[options] [<program> [<argument>...]]",
-		"Run a program with some namespaces unshared from the parent.",
-		getopt.HelpLines(options, helpLayout), "\nFor more details see unshare(1).\n")
+// Spec is unshare's command line, for --help, man pages and completion.
+var Spec = app.Spec{
+	Name:     "unshare",
+	Synopsis: "[options] [<program> [<argument>...]]",
+	Desc:     "Run a program with some namespaces unshared from the parent.",
+	Options:  options,
+	Layout:   helpLayout,
+	See:      "unshare(1)",
 }
 
 const none = math.MaxUint32 // an id that was not given (C's (uid_t) -1)
@@ -214,7 +218,7 @@ func (o *Options) apply(ctx *app.Context, sys *Sys, r *getopt.Result) error {
 	}
 	switch r.Opt.ID {
 	case 'h':
-		return app.Print(ctx, usage(ctx.Name))
+		return app.Print(ctx, Spec.Usage(ctx.Name))
 	case 'V':
 		return app.Print(ctx, app.VersionLine(ctx.Name, app.UtilLinux))
 	case 'f':
