@@ -56,8 +56,18 @@ enum {
 	OP_AMBIENTCAPS = 14,
 	OP_ENVIRON = 15,
 	OP_EXEC = 16,
-	OP_END = 17,
+	OP_ENTER = 17,
+	OP_OPEN = 18,
+	OP_FCHDIR = 19,
+	OP_CLOSE = 20,
+	OP_WRITEPID = 21,
+	OP_END = 22,
 };
+
+enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
+
+#define NO_FD (-1)
+#define MAX_REGS 8
 
 enum { WRITE_IGNORE_ENOENT = 1 };
 enum { FORK_UNSHARE = 0, FORK_NSENTER = 1 };
@@ -80,6 +90,8 @@ static struct slot {
 } slots[MAX_SLOTS];
 
 static int parent_pidfd = -1;
+static int regs[MAX_REGS];
+static int setgroups_failed;
 static volatile pid_t forward_pid;
 
 // errtext is glibc's strerror(), whichever libc we are linked with.
@@ -260,6 +272,27 @@ static int64_t I(const struct op *o, int i)
 static const char *S(const struct op *o, int i)
 {
 	return i < o->nstr && o->strs[i] ? o->strs[i] : "";
+}
+
+// fdref resolves a step's descriptor operand: a descriptor inherited from
+// the Go side (>= 0), none (-1), or register n (encoded as -2 - n).
+static int fdref(int64_t v)
+{
+	if (v >= NO_FD)
+		return v;
+	if (-2 - v >= MAX_REGS)
+		diex("corrupt exec plan");
+	return regs[-2 - v];
+}
+
+static void close_ref(int64_t v)
+{
+	int fd = fdref(v);
+
+	if (fd >= 0)
+		close(fd);
+	if (v < NO_FD)
+		regs[-2 - v] = -1;
 }
 
 // nullable maps "" to NULL for mount(2)'s optional arguments.
@@ -466,6 +499,66 @@ static void do_exec(const struct op *o)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+// enter_pass is one pass of nsenter's enter_namespaces(): the namespaces
+// in mask that are still to join go through the pidfd in one setns(2)
+// when they have no descriptor of their own, else one by one. Joined
+// ones are marked done. Errors are fatal unless ignore is set.
+static void enter_pass(const struct op *o, int pidfd, int mask, int ignore, int *done)
+{
+	int k, nns = (o->nint - 1) / 2, viafd = 0;
+
+	if (pidfd >= 0) {
+		for (k = 0; k < nns; k++) {
+			int type = I(o, 1 + 2 * k);
+
+			if (!done[k] && (type & mask) && fdref(I(o, 2 + 2 * k)) < 0)
+				viafd |= type;
+		}
+		if (viafd) {
+			if (setns(pidfd, viafd) == 0) {
+				for (k = 0; k < nns; k++)
+					if (I(o, 1 + 2 * k) & viafd)
+						done[k] = 1;
+			} else if (!ignore) {
+				die("%s", S(o, 0));
+			}
+		}
+	}
+	for (k = 0; k < nns; k++) {
+		int type = I(o, 1 + 2 * k), fd = fdref(I(o, 2 + 2 * k));
+
+		if (done[k] || !(type & mask) || fd < 0)
+			continue;
+		if (setns(fd, type) == 0) {
+			done[k] = 1;
+			close_ref(I(o, 2 + 2 * k));
+		} else if (!ignore) {
+			die("%s", S(o, 1 + k));
+		}
+	}
+}
+
+static void enter(const struct op *o)
+{
+	int nns = (o->nint - 1) / 2, k, left = 0;
+	int pidfd = fdref(I(o, 0));
+	int done[16] = { 0 };
+
+	if (nns > 16 || o->nstr < nns + 1)
+		diex("corrupt exec plan");
+	// Everything but the user namespace first, ignoring errors: when we
+	// are dropping privileges the user namespace must come last, when we
+	// gain them (it fails now) it comes first in the second pass.
+	enter_pass(o, pidfd, ~CLONE_NEWUSER, 1, done);
+	for (k = 0; k < nns; k++)
+		if (!done[k])
+			left |= I(o, 1 + 2 * k);
+	if (left)
+		enter_pass(o, pidfd, left, 0, done);
+	if (pidfd >= 0)
+		close_ref(I(o, 0));
+}
+
 static void run(struct op *ops, int n)
 {
 	int i;
@@ -566,8 +659,12 @@ static void run(struct op *ops, int n)
 			break;
 		}
 		case OP_SETGROUPS:
-			if (setgroups(0, NULL) != 0)
-				die("%s", S(o, 0));
+			if (setgroups(0, NULL) != 0) {
+				if (I(o, 0) == GROUPS_TRY)
+					setgroups_failed = 1;
+				else if (I(o, 0) == GROUPS_MUST || setgroups_failed)
+					die("%s", S(o, 0));
+			}
 			break;
 		case OP_SETGID:
 			if (setgid((gid_t)I(o, 0)) < 0)
@@ -672,6 +769,37 @@ static void run(struct op *ops, int n)
 		case OP_EXEC:
 			do_exec(o);
 			break;
+		case OP_ENTER:
+			enter(o);
+			break;
+		case OP_OPEN: {
+			int reg = I(o, 1), fd;
+
+			if (reg < 0 || reg >= MAX_REGS)
+				diex("corrupt exec plan");
+			fd = open(S(o, 0), I(o, 0) | O_CLOEXEC);
+			if (fd < 0)
+				die("%s", S(o, 1));
+			if (regs[reg] >= 0)
+				close(regs[reg]);
+			regs[reg] = fd;
+			break;
+		}
+		case OP_FCHDIR:
+			if (fchdir(fdref(I(o, 0))) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_CLOSE:
+			close_ref(I(o, 0));
+			break;
+		case OP_WRITEPID: {
+			char buf[32];
+			int len = snprintf(buf, sizeof(buf), "%d", (int)getpid());
+
+			if (write_all(fdref(I(o, 0)), buf, len) < 0)
+				die("%s", S(o, 0));
+			break;
+		}
 		}
 	}
 }
@@ -716,6 +844,8 @@ __attribute__((constructor)) static void nsexec(void)
 		diex("corrupt exec plan");
 	for (i = 0; i < MAX_SLOTS; i++)
 		slots[i].go = -1;
+	for (i = 0; i < MAX_REGS; i++)
+		regs[i] = -1;
 	run(ops, n);
 	// A plan always ends in an exec; falling off its end is a bug.
 	diex("exec plan has no exec step");

@@ -40,12 +40,44 @@ func PathOp(code Code, path, msg string) Op {
 	return Op{Code: code, Strs: []string{path, msg}}
 }
 
-// IDOp sets an id: SetGID or SetUID; SetGroups ignores id.
+// IDOp sets an id: SetGID or SetUID.
 func IDOp(code Code, id uint32, msg string) Op {
-	if code == SetGroups {
-		return Op{Code: code, Strs: []string{msg}}
-	}
 	return Op{Code: code, Ints: []int64{int64(id)}, Strs: []string{msg}}
+}
+
+// SetGroupsOp drops supplementary groups (mode: GroupsMust, ...).
+func SetGroupsOp(mode int, msg string) Op {
+	return Op{Code: SetGroups, Ints: []int64{int64(mode)}, Strs: []string{msg}}
+}
+
+// EnterNS is one namespace for EnterOp.
+type EnterNS struct {
+	Type uintptr // CLONE_NEW*
+	FD   int     // FD ref, or NoFD to join through the pidfd
+	Msg  string  // what to print if joining it fails
+}
+
+// EnterOp joins namespaces in nsenter's two passes.
+func EnterOp(pidfd int, pidfdMsg string, ns []EnterNS) Op {
+	op := Op{Code: Enter, Ints: []int64{int64(pidfd)}, Strs: []string{pidfdMsg}}
+	for _, n := range ns {
+		op.Ints = append(op.Ints, int64(n.Type), int64(n.FD))
+		op.Strs = append(op.Strs, n.Msg)
+	}
+	return op
+}
+
+// OpenOp opens path into register reg.
+func OpenOp(path string, flags, reg int, msg string) Op {
+	return Op{Code: Open, Ints: []int64{int64(flags), int64(reg)}, Strs: []string{path, msg}}
+}
+
+// FDOp is a step on one FD ref: Fchdir, WritePid (with msg) or Close.
+func FDOp(code Code, fd int, msg string) Op {
+	if code == Close {
+		return Op{Code: code, Ints: []int64{int64(fd)}}
+	}
+	return Op{Code: code, Ints: []int64{int64(fd)}, Strs: []string{msg}}
 }
 
 // ForkOps forks; the parent runs parent, waits and mirrors the child.

@@ -66,7 +66,11 @@ const (
 	// CheckDir opens Path as an O_PATH directory and closes it again.
 	// Strs: path, msg.
 	CheckDir Code = 8
-	// SetGroups drops supplementary groups: setgroups(0, NULL). Strs: msg.
+	// SetGroups drops supplementary groups: setgroups(0, NULL). Mode
+	// GroupsMust fails on error; GroupsTry only remembers a failure;
+	// GroupsIfTried fails only if an earlier GroupsTry failed too (as
+	// nsenter, which tries before and after joining a user namespace).
+	// Ints: mode. Strs: msg.
 	SetGroups Code = 9
 	// SetGID calls setgid(2). Ints: gid. Strs: msg.
 	SetGID Code = 10
@@ -90,8 +94,40 @@ const (
 	// PATH is searched as glibc's execvp searches it. A failure prints
 	// "Msg FILE: strerror" and exits 127 for ENOENT, else 126.
 	// Ints: search. Strs: msg, file, argv....
-	Exec    Code = 16
-	codeEnd Code = 17
+	Exec Code = 16
+	// Enter joins namespaces as nsenter does: first every one but the user
+	// namespace, ignoring errors, then whatever is left, failing on error.
+	// Entries without a descriptor go through Pidfd in one setns(2).
+	// Joined descriptors and the pidfd are closed. Ints: pidfd (FD ref),
+	// then an (nstype, FD ref) pair per namespace in util-linux's order.
+	// Strs: the message for a failed pidfd join, then one per namespace.
+	Enter Code = 17
+	// Open opens Path with Flags into register Reg. Ints: flags, reg.
+	// Strs: path, msg.
+	Open Code = 18
+	// Fchdir changes directory to an FD ref. Ints: fd. Strs: msg.
+	Fchdir Code = 19
+	// Close closes an FD ref. Ints: fd.
+	Close Code = 20
+	// WritePid writes this process's pid to an FD ref (cgroup.procs).
+	// Ints: fd. Strs: msg.
+	WritePid Code = 21
+	codeEnd  Code = 22
+)
+
+// FD refs: a step's file descriptor operand is either a descriptor the
+// Go side opened and left open across exec (>= 0), none (NoFD), or a
+// register filled by an Open step (Reg(n)).
+const NoFD = -1
+
+// Reg names register n (0..7) as an FD ref.
+func Reg(n int) int { return -2 - n }
+
+// SetGroups modes.
+const (
+	GroupsMust = iota
+	GroupsTry
+	GroupsIfTried
 )
 
 // Write flags.
@@ -248,7 +284,8 @@ var codeNames = [...]string{
 	Mount: "mount", Chroot: "chroot", Chdir: "chdir", CheckDir: "checkdir",
 	SetGroups: "setgroups", SetGID: "setgid", SetUID: "setuid", Fork: "fork",
 	ParentDeath: "parentdeath", AmbientCaps: "ambientcaps", Environ: "environ",
-	Exec: "exec",
+	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
+	WritePid: "writepid",
 }
 
 func (c Code) String() string {

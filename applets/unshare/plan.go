@@ -60,7 +60,7 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 	}
 
 	if o.OwnerGroup != none {
-		p.Add(nsexec.IDOp(nsexec.SetGroups, 0, "setgroups failed"),
+		p.Add(nsexec.SetGroupsOp(nsexec.GroupsMust, "setgroups failed"),
 			nsexec.IDOp(nsexec.SetGID, o.OwnerGroup, "setgid() failed"))
 	}
 	if o.OwnerUser != none {
@@ -146,7 +146,7 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 	}
 
 	if o.ForceGID {
-		p.Add(nsexec.IDOp(nsexec.SetGroups, 0, "setgroups failed"),
+		p.Add(nsexec.SetGroupsOp(nsexec.GroupsMust, "setgroups failed"),
 			nsexec.IDOp(nsexec.SetGID, o.SetGID, "setgid() failed"))
 	}
 	if o.ForceUID {

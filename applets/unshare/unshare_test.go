@@ -333,7 +333,7 @@ mount 278528 0 "none" "/" "" "" "cannot change root filesystem propagation"
 exec 1 "failed to execute" "true" "true"`},
 		{"kill-child, time offsets, owner, ids, caps", mapsAsRoot, []string{"--kill-child", "-T", "--boottime=-5", "--monotonic", "7",
 			"--owner=1:2", "-S", "3", "-G4", "--keep-caps", "--clear-env", "true"}, `
-setgroups "setgroups failed"
+setgroups 0 "setgroups failed"
 setgid 2 "setgid() failed"
 setuid 1 "setuid() failed"
 unshare 268435584 "unshare failed"
@@ -341,7 +341,7 @@ write 0 "/proc/self/timens_offsets" "7 -5 0" "failed to open /proc/self/timens_o
 write 0 "/proc/self/timens_offsets" "1 7 0" "failed to open /proc/self/timens_offsets" "failed to write to /proc/self/timens_offsets"
 fork 0 9 0 0
 parentdeath 9
-setgroups "setgroups failed"
+setgroups 0 "setgroups failed"
 setgid 4 "setgid() failed"
 setuid 3 "setuid() failed"
 ambientcaps 40
