@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/applets/app"
+	"github.com/nsbox/nsbox/applets/nsenter"
 	"github.com/nsbox/nsbox/applets/unshare"
 )
 
@@ -31,6 +32,7 @@ type Applet struct {
 // All lists the applets.
 var All = []Applet{
 	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main, &unshare.Spec},
+	{"nsenter", "nsenter", "run a program in the namespaces of other processes", nsenter.Main, &nsenter.Spec},
 }
 
 func find(name string) *Applet {

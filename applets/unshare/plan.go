@@ -153,7 +153,7 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 		p.Add(nsexec.IDOp(nsexec.SetUID, o.SetUID, "setuid() failed"))
 	}
 	if o.KeepCaps && o.Flags&unix.CLONE_NEWUSER != 0 {
-		p.Add(nsexec.AmbientCapsOp(lastCap(sys)))
+		p.Add(nsexec.AmbientCapsOp(procfs.LastCap(sys.path("/proc"))))
 	}
 	env := sys.Environ
 	if o.ClearEnv || o.Whitelist != nil {
@@ -304,22 +304,6 @@ func loadInterp(dir, interp string) []nsexec.Op {
 func isFixed(interp string) bool {
 	i := strings.LastIndexByte(interp, ':')
 	return i >= 0 && strings.IndexByte(interp[i:], 'F') >= 0
-}
-
-// lastCap is the highest capability the kernel knows.
-func lastCap(sys *Sys) int {
-	if b, err := os.ReadFile(sys.path("/proc/sys/kernel/cap_last_cap")); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			return n
-		}
-	}
-	n := 0
-	for ; n < 63; n++ {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n+1), 0, 0, 0); err != nil {
-			break
-		}
-	}
-	return n
 }
 
 // shell is what util-linux's exec_shell() runs when there is no command:
