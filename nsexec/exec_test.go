@@ -5,9 +5,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // nsbox is the built binary the tests hand plans to ($NSBOX, as set by
@@ -256,6 +259,155 @@ func TestPlainRunLeavesPlanAlone(t *testing.T) {
 	for _, l := range strings.Split(string(trace), "\n") {
 		if strings.Contains(l, "(3,") || strings.Contains(l, "(3)") {
 			t.Errorf("a plain run touched fd 3: %s", l)
+		}
+	}
+}
+
+// inNewUTS starts a process with hostname name in a new UTS namespace and
+// returns its pid; it is killed when the test ends.
+func inNewUTS(t *testing.T, name string) int {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", "-c", "hostname "+name+" && echo ready && exec sleep 60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUTS}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot create a UTS namespace here: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("namespace helper did not start: %q %v", buf, err)
+	}
+	return cmd.Process.Pid
+}
+
+// runWithFiles runs a plan with extra files from fd 4 on (fd 3 is the plan).
+func runWithFiles(t *testing.T, p *Plan, files ...*os.File) result {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Prog = "test"
+	f.Write(p.Encode())
+	f.Seek(0, 0)
+	defer f.Close()
+	cmd := exec.Command(nsbox(t))
+	cmd.ExtraFiles = append([]*os.File{f}, files...)
+	cmd.Env = append(os.Environ(), Gate+"=3")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	}
+	return r
+}
+
+func TestEnterThroughFileAndPidfd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("joining a UTS namespace needs CAP_SYS_ADMIN")
+	}
+	pid := inNewUTS(t, "nsbox-enter-test")
+	nsfile, err := os.Open("/proc/" + strconv.Itoa(pid) + "/ns/uts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsfile.Close()
+	p := &Plan{}
+	p.Add(EnterOp(NoFD, "by pidfd", []EnterNS{{Type: syscall.CLONE_NEWUTS, FD: 4, Msg: "by file"}}),
+		ExecOp(true, "hostname", []string{"hostname"}, "failed to execute"))
+	if r := runWithFiles(t, p, nsfile); r.stdout != "nsbox-enter-test\n" || r.code != 0 {
+		t.Errorf("enter by file: %+v", r)
+	}
+
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Skipf("no pidfd_open here: %v", err)
+	}
+	pf := os.NewFile(uintptr(pidfd), "pidfd")
+	defer pf.Close()
+	p = &Plan{}
+	p.Add(EnterOp(4, "by pidfd", []EnterNS{{Type: syscall.CLONE_NEWUTS, FD: NoFD, Msg: "by file"}}),
+		ExecOp(true, "hostname", []string{"hostname"}, "failed to execute"))
+	if r := runWithFiles(t, p, pf); r.stdout != "nsbox-enter-test\n" || r.code != 0 {
+		t.Errorf("enter by pidfd: %+v", r)
+	}
+}
+
+func TestEnterReportsTheNamespaceThatFailed(t *testing.T) {
+	// A mount namespace file given as a UTS namespace: the second pass
+	// reports it by its own message.
+	mnt, err := os.Open("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mnt.Close()
+	p := &Plan{}
+	p.Add(EnterOp(NoFD, "by pidfd", []EnterNS{{Type: syscall.CLONE_NEWUTS, FD: 4, Msg: "reassociate to namespace 'ns/uts' failed"}}),
+		shell("exit 0"))
+	r := runWithFiles(t, p, mnt)
+	if r.code != 1 || r.stderr != "test: reassociate to namespace 'ns/uts' failed: Invalid argument\n" {
+		t.Errorf("enter wrong type: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestRegistersAndWritePid(t *testing.T) {
+	dir := t.TempDir()
+	out, err := os.OpenFile(dir+"/pid", os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	p := &Plan{}
+	p.Add(OpenOp(dir, syscall.O_RDONLY, 3, "cannot open"),
+		FDOp(Fchdir, Reg(3), "fchdir failed"), FDOp(Close, Reg(3), ""),
+		FDOp(WritePid, 4, "write failed"), FDOp(Close, 4, ""),
+		shell(`pwd; echo $$`))
+	r := runWithFiles(t, p, out)
+	written, _ := os.ReadFile(dir + "/pid")
+	if r.code != 0 || r.stdout != dir+"\n"+string(written)+"\n" {
+		t.Errorf("registers: %+v, pid file %q", r, written)
+	}
+	p = &Plan{}
+	p.Add(OpenOp("/nonexistent", syscall.O_RDONLY, 0, "cannot open it"), shell("exit 0"))
+	if r := runWithFiles(t, p); r.code != 1 || r.stderr != "test: cannot open it: No such file or directory\n" {
+		t.Errorf("open failure: %+v", r)
+	}
+}
+
+func TestSetGroupsModes(t *testing.T) {
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		// As nobody, setgroups fails with EPERM.
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	for _, tc := range []struct {
+		ops  []Op
+		want string
+	}{
+		{[]Op{SetGroupsOp(GroupsIfTried, "second"), SetGroupsOp(GroupsTry, "first"), shell("echo went on")}, "went on\n"},
+		{[]Op{SetGroupsOp(GroupsTry, "first"), SetGroupsOp(GroupsIfTried, "second"), shell("echo went on")}, "test: second: Operation not permitted\n"},
+		{[]Op{SetGroupsOp(GroupsMust, "must"), shell("echo went on")}, "test: must: Operation not permitted\n"},
+	} {
+		f, err := os.CreateTemp(t.TempDir(), "plan")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write((&Plan{Prog: "test", Ops: tc.ops}).Encode())
+		f.Seek(0, 0)
+		cmd := exec.Command(nsbox(t))
+		cmd.ExtraFiles = []*os.File{f}
+		cmd.Env = append(os.Environ(), Gate+"=3")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		out, _ := cmd.CombinedOutput()
+		f.Close()
+		if string(out) != tc.want {
+			t.Errorf("setgroups modes %v: %q; want %q", tc.ops, out, tc.want)
 		}
 	}
 }
