@@ -163,5 +163,41 @@ func scenarios() []scenario {
 			ref: []string{unshare, "-fp", "--mount-proc", "true"}, target: "<=2.0"},
 		{name: "unshare -Ur true", nsbox: []string{"unshare", "-Ur", "true"},
 			ref: []string{unshare, "-Ur", "true"}, target: "<=2.0"},
+		{name: "nsenter -t PID -a true", nsbox: []string{"nsenter", "-t", "PID", "-a", "true"},
+			ref: []string{lookPath("nsenter"), "-t", "PID", "-a", "true"}, target: "<=2.0",
+			setup: target(unshare, "-fpmuin", "--mount-proc", "sleep", "3600")},
+	}
+}
+
+// target starts a long-lived process in new namespaces and puts the pid
+// of its innermost process in place of PID in both command lines.
+func target(argv ...string) func(s *scenario) (func(), error) {
+	return func(s *scenario) (func(), error) {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		stop := func() { cmd.Process.Kill(); cmd.Wait() }
+		// With --fork the namespaces belong to unshare's child: wait for it.
+		var pid string
+		for i := 0; i < 200 && pid == ""; i++ {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+			pid = strings.TrimSpace(string(b))
+			if pid == "" {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		if pid == "" {
+			stop()
+			return nil, fmt.Errorf("%s did not start its child", argv[0])
+		}
+		for _, argv := range [][]string{s.nsbox, s.ref} {
+			for i := range argv {
+				if argv[i] == "PID" {
+					argv[i] = pid
+				}
+			}
+		}
+		return stop, nil
 	}
 }
