@@ -12,6 +12,7 @@ import (
 
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/nsenter"
+	"github.com/nsbox/nsbox/applets/pivot"
 	"github.com/nsbox/nsbox/applets/unshare"
 )
 
@@ -33,6 +34,7 @@ type Applet struct {
 var All = []Applet{
 	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main, &unshare.Spec},
 	{"nsenter", "nsenter", "run a program in the namespaces of other processes", nsenter.Main, &nsenter.Spec},
+	{"pivot", "pivot_root", "change the root filesystem", pivot.Main, &pivot.RootSpec},
 }
 
 func find(name string) *Applet {

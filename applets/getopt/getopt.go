@@ -98,6 +98,10 @@ func (e *Error) Error() string { return e.Msg }
 type Parser struct {
 	Prog string
 	Opts []Option
+	// Permute is glibc's default mode (an optstring without '+'): options
+	// are found after operands too, and Rest returns the operands in order.
+	Permute bool
+	operands []string
 
 	args     []string // argv[1:]
 	optind   int      // index into args of the next element to scan
@@ -131,7 +135,12 @@ func (p *Parser) Next() (*Result, error) {
 			return nil, nil
 		}
 		if len(a) < 2 || a[0] != '-' {
-			return nil, nil // REQUIRE_ORDER: stop at the first non-option
+			if !p.Permute {
+				return nil, nil // REQUIRE_ORDER: stop at the first non-option
+			}
+			p.operands = append(p.operands, a)
+			p.optind++
+			return p.Next()
 		}
 		if a[1] == '-' {
 			p.optind++
@@ -143,8 +152,11 @@ func (p *Parser) Next() (*Result, error) {
 	return p.short()
 }
 
-// Rest returns the arguments after the options.
-func (p *Parser) Rest() []string { return p.args[p.optind:] }
+// Rest returns the arguments after the options (with Permute, every
+// operand, in order).
+func (p *Parser) Rest() []string {
+	return append(p.operands[:len(p.operands):len(p.operands)], p.args[p.optind:]...)
+}
 
 func (p *Parser) errorf(format string, a ...any) error {
 	return &Error{Msg: p.Prog + ": " + fmt.Sprintf(format, a...)}

@@ -93,6 +93,25 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestPermute(t *testing.T) {
+	p := New("prog", table, []string{"a", "-f", "b", "--", "-R"})
+	p.Permute = true
+	var ids []int
+	for {
+		r, err := p.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r == nil {
+			break
+		}
+		ids = append(ids, r.Opt.ID)
+	}
+	if fmt.Sprint(ids) != "[102]" || strings.Join(p.Rest(), " ") != "a b -R" {
+		t.Errorf("permuted parse = %v | %q; want [102] | a b -R", ids, p.Rest())
+	}
+}
+
 func TestHelpLines(t *testing.T) {
 	opts := []Option{{Long: "a", Help: " -a  first"}, {Long: "b", Help: " -b  second"}}
 	got := HelpLines(opts, []string{"b", "", "a"})
