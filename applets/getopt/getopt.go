@@ -100,7 +100,7 @@ type Parser struct {
 	Opts []Option
 	// Permute is glibc's default mode (an optstring without '+'): options
 	// are found after operands too, and Rest returns the operands in order.
-	Permute bool
+	Permute  bool
 	operands []string
 
 	args     []string // argv[1:]
