@@ -87,52 +87,61 @@ func main() {
 
 func run(s *scenario, n int) {
 	var a, b []time.Duration
-	var rssA, rssB int64
 	// Warm the page cache and the dentry cache for both sides.
 	for i := 0; i < 10; i++ {
-		if _, _, err := once(s.nsbox); err != nil {
+		if _, err := once(s.nsbox); err != nil {
 			fmt.Printf("%-44s failed: nsbox: %v\n", s.name, err)
 			return
 		}
-		if _, _, err := once(s.ref); err != nil {
+		if _, err := once(s.ref); err != nil {
 			fmt.Printf("%-44s failed: reference: %v\n", s.name, err)
 			return
 		}
 	}
 	for i := 0; i < n; i++ {
-		d, rss, _ := once(s.nsbox)
-		a, rssA = append(a, d), max(rssA, rss)
-		d, rss, _ = once(s.ref)
-		b, rssB = append(b, d), max(rssB, rss)
+		d, _ := once(s.nsbox)
+		a = append(a, d)
+		d, _ = once(s.ref)
+		b = append(b, d)
 	}
 	ma, mb := median(a), median(b)
-	fmt.Printf("%-44s %8.2fms %8.2fms %7.2f %8s %7dKiB %7dKiB\n", s.name,
-		ms(ma), ms(mb), float64(ma)/float64(mb), s.target, rssA, rssB)
+	fmt.Printf("%-44s %8.2fms %8.2fms %7.2f %8s %9s %9s\n", s.name,
+		ms(ma), ms(mb), float64(ma)/float64(mb), s.target, peakRSS(s.nsbox), peakRSS(s.ref))
 }
 
-// once runs argv with no output and returns its wall time and peak RSS.
-func once(argv []string) (time.Duration, int64, error) {
+// peakRSS runs argv once under GNU time, which forks (a vfork from this
+// process would count our own memory), and returns its peak RSS.
+func peakRSS(argv []string) string {
+	out, err := exec.Command("/usr/bin/time", append([]string{"-f", "%M"}, argv...)...).CombinedOutput()
+	if err != nil {
+		return "?"
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1] + "KiB"
+}
+
+// once runs argv with no output and returns its wall time.
+func once(argv []string) (time.Duration, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer devnull.Close()
 	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
 	start := time.Now()
 	pid, err := syscall.ForkExec(argv[0], argv, attr)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	var ws syscall.WaitStatus
-	var ru syscall.Rusage
-	if _, err := syscall.Wait4(pid, &ws, 0, &ru); err != nil {
-		return 0, 0, err
+	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
+		return 0, err
 	}
 	d := time.Since(start)
 	if !ws.Exited() || ws.ExitStatus() != 0 {
-		return d, 0, fmt.Errorf("%s: %v", strings.Join(argv, " "), ws)
+		return d, fmt.Errorf("%s: %v", strings.Join(argv, " "), ws)
 	}
-	return d, ru.Maxrss, nil
+	return d, nil
 }
 
 func median(d []time.Duration) time.Duration {
