@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -174,7 +175,7 @@ func scenarios() []scenario {
 			ref: []string{unshare, "-Ur", "true"}, target: "<=2.0"},
 		{name: "nsenter -t PID -a true", nsbox: []string{"nsenter", "-t", "PID", "-a", "true"},
 			ref: []string{lookPath("nsenter"), "-t", "PID", "-a", "true"}, target: "<=2.0",
-			setup: target(unshare, "-fpmuin", "--mount-proc", "sleep", "3600")},
+			setup: target(unshare, "-fpmuin", "--kill-child", "--mount-proc", "sleep", "3600")},
 	}
 }
 
@@ -199,6 +200,14 @@ func target(argv ...string) func(s *scenario) (func(), error) {
 		if pid == "" {
 			stop()
 			return nil, fmt.Errorf("%s did not start its child", argv[0])
+		}
+		stopParent := stop
+		stop = func() {
+			// --kill-child ends the child with its parent; make sure.
+			if n, err := strconv.Atoi(pid); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+			stopParent()
 		}
 		for _, argv := range [][]string{s.nsbox, s.ref} {
 			for i := range argv {
