@@ -61,7 +61,14 @@ enum {
 	OP_FCHDIR = 19,
 	OP_CLOSE = 20,
 	OP_WRITEPID = 21,
-	OP_END = 22,
+	OP_PIVOTROOT = 22,
+	OP_UMOUNT = 23,
+	OP_MKDIR = 24,
+	OP_MKNOD = 25,
+	OP_SYMLINK = 26,
+	OP_SETHOSTNAME = 27,
+	OP_ORELSE = 28,
+	OP_END = 29,
 };
 
 enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
@@ -92,6 +99,7 @@ static struct slot {
 static int parent_pidfd = -1;
 static int regs[MAX_REGS];
 static int setgroups_failed;
+static int last_ignored; // the step before failed with an errno it ignores
 static volatile pid_t forward_pid;
 
 // errtext is glibc's strerror(), whichever libc we are linked with.
@@ -323,6 +331,41 @@ static void forward_signal(int sig)
 		kill(forward_pid, sig);
 }
 
+// registry is the named-container entry the parent of a Fork step keeps
+// for its child (see applets/registry), or "".
+static const char *registry = "";
+
+// register_child records pid and its start time in registry, atomically.
+static void register_child(pid_t pid)
+{
+	char path[64], buf[4096], tmp[4096], line[64];
+	const char *slash = strrchr(registry, '/');
+	int fd, len;
+	ssize_t n;
+	char *p;
+	unsigned long long start = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("cannot register container: %s", path);
+	n = read_all(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	// Skip "pid (comm)", which may hold anything, then 19 fields.
+	p = strrchr(buf, ')');
+	for (len = 0; p && len < 20; len++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		diex("cannot register container: bad %s", path);
+	snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", slash ? (int)(slash - registry) : 1,
+		 slash ? registry : ".", slash ? slash + 1 : registry);
+	len = snprintf(line, sizeof(line), "%d %llu\n", (int)pid, start);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, line, len) < 0 || close(fd) < 0 || rename(tmp, registry) < 0)
+		die("cannot register container: %s", registry);
+}
+
 // The parent of a Fork step ends the way its child ended, as unshare does.
 static void mirror_unshare(pid_t pid)
 {
@@ -332,6 +375,8 @@ static void mirror_unshare(pid_t pid)
 	do {
 		rc = waitpid(pid, &status, 0);
 	} while (rc == -1 && errno == EINTR);
+	if (*registry)
+		unlink(registry);
 	if (rc == -1)
 		die("waitpid failed");
 	if (WIFEXITED(status))
@@ -364,6 +409,8 @@ static void mirror_nsenter(pid_t pid)
 			break;
 		}
 	}
+	if (*registry)
+		unlink(registry);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -565,7 +612,9 @@ static void run(struct op *ops, int n)
 
 	for (i = 0; i < n; i++) {
 		struct op *o = &ops[i];
+		int ignored = last_ignored;
 
+		last_ignored = 0;
 		switch (o->code) {
 		case OP_SPAWN: {
 			int slot = I(o, 0), count = I(o, 1), sync = I(o, 2);
@@ -638,9 +687,44 @@ static void run(struct op *ops, int n)
 		}
 		case OP_MOUNT:
 			if (mount(nullable(S(o, 0)), S(o, 1), nullable(S(o, 2)),
-				  I(o, 0), nullable(S(o, 3))) < 0 &&
-			    !(I(o, 1) && errno == I(o, 1)))
-				die("%s", S(o, 4));
+				  I(o, 0), nullable(S(o, 3))) < 0) {
+				if (!I(o, 1) || errno != I(o, 1))
+					die("%s", S(o, 4));
+				last_ignored = 1;
+			}
+			break;
+		case OP_ORELSE: {
+			int count = I(o, 0);
+
+			if (count < 0 || count > n - i - 1)
+				diex("corrupt exec plan");
+			if (!ignored)
+				i += count;
+			break;
+		}
+		case OP_PIVOTROOT:
+			if (syscall(SYS_pivot_root, S(o, 0), S(o, 1)) < 0)
+				die("%s", S(o, 2));
+			break;
+		case OP_UMOUNT:
+			if (umount2(S(o, 0), I(o, 0)) < 0)
+				die("%s", S(o, 1));
+			break;
+		case OP_MKDIR:
+			if (mkdir(S(o, 0), I(o, 0)) < 0 && errno != EEXIST)
+				die("%s", S(o, 1));
+			break;
+		case OP_MKNOD:
+			if (mknod(S(o, 0), I(o, 0), I(o, 1)) < 0 && errno != EEXIST)
+				die("%s", S(o, 1));
+			break;
+		case OP_SYMLINK:
+			if (symlink(S(o, 0), S(o, 1)) < 0 && errno != EEXIST)
+				die("%s", S(o, 2));
+			break;
+		case OP_SETHOSTNAME:
+			if (sethostname(S(o, 0), strlen(S(o, 0))) < 0)
+				die("%s", S(o, 1));
 			break;
 		case OP_CHROOT:
 			if (chroot(S(o, 0)) < 0)
@@ -731,6 +815,9 @@ static void run(struct op *ops, int n)
 			}
 			if (forward)
 				forward_pid = pid;
+			registry = S(o, 0);
+			if (*registry)
+				register_child(pid);
 			run(o + 1, count);
 			if (style == FORK_NSENTER)
 				mirror_nsenter(pid);
@@ -773,13 +860,19 @@ static void run(struct op *ops, int n)
 			enter(o);
 			break;
 		case OP_OPEN: {
-			int reg = I(o, 1), fd;
+			int reg = I(o, 1), at = I(o, 2), fd;
 
 			if (reg < 0 || reg >= MAX_REGS)
 				diex("corrupt exec plan");
 			fd = open(S(o, 0), I(o, 0) | O_CLOEXEC);
 			if (fd < 0)
 				die("%s", S(o, 1));
+			if (at >= 0 && fd != at) {
+				if (dup3(fd, at, O_CLOEXEC) < 0)
+					die("%s", S(o, 1));
+				close(fd);
+				fd = at;
+			}
 			if (regs[reg] >= 0)
 				close(regs[reg]);
 			regs[reg] = fd;

@@ -34,7 +34,7 @@ type Applet struct {
 var All = []Applet{
 	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main, &unshare.Spec},
 	{"nsenter", "nsenter", "run a program in the namespaces of other processes", nsenter.Main, &nsenter.Spec},
-	{"pivot", "pivot_root", "change the root filesystem", pivot.Main, &pivot.RootSpec},
+	{"pivot", "pivot_root", "change the root filesystem; as \"nsbox pivot\", start a container in a rootfs", pivot.Main, &pivot.RootSpec},
 }
 
 func find(name string) *Applet {
@@ -54,7 +54,7 @@ func Main(argv []string) int {
 	}
 	base := filepath.Base(argv[0])
 	if a := find(base); a != nil {
-		ctx.Name, ctx.Argv0, ctx.Args = base, argv[0], argv[1:]
+		ctx.Name, ctx.Argv0, ctx.Args, ctx.Called = base, argv[0], argv[1:], base
 		return app.Report(ctx, a.Main(ctx))
 	}
 	ctx.Name, ctx.Argv0 = "nsbox", argv[0]
@@ -96,7 +96,7 @@ func nsbox(ctx *app.Context, args []string) error {
 	if a == nil {
 		return app.Errorx("%s: applet not found", args[0])
 	}
-	ctx.Name, ctx.Argv0, ctx.Args = a.Link, a.Link, args[1:]
+	ctx.Name, ctx.Argv0, ctx.Args, ctx.Called = a.Link, a.Link, args[1:], args[0]
 	return a.Main(ctx)
 }
 

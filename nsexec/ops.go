@@ -1,5 +1,7 @@
 package nsexec
 
+import "golang.org/x/sys/unix"
+
 // Constructors for steps, so that plans read as what they do.
 
 func b2i(b bool) int64 {
@@ -69,7 +71,25 @@ func EnterOp(pidfd int, pidfdMsg string, ns []EnterNS) Op {
 
 // OpenOp opens path into register reg.
 func OpenOp(path string, flags, reg int, msg string) Op {
-	return Op{Code: Open, Ints: []int64{int64(flags), int64(reg)}, Strs: []string{path, msg}}
+	return Op{Code: Open, Ints: []int64{int64(flags), int64(reg), -1}, Strs: []string{path, msg}}
+}
+
+// OpenAtOp opens path into register reg, as descriptor number at.
+func OpenAtOp(path string, flags, reg, at int, msg string) Op {
+	return Op{Code: Open, Ints: []int64{int64(flags), int64(reg), int64(at)}, Strs: []string{path, msg}}
+}
+
+// FreeFDs returns n descriptor numbers from 100 up that are not open now,
+// for OpenAtOp. (Close-on-exec ones would be free after exec too; they are
+// skipped all the same.)
+func FreeFDs(n int) []int {
+	var fds []int
+	for fd := 100; len(fds) < n; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
 }
 
 // FDOp is a step on one FD ref: Fchdir, WritePid (with msg) or Close.
@@ -85,6 +105,12 @@ func ForkOps(style, killSignal int, forward bool, parent ...Op) []Op {
 	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent))}}}, parent...)
 }
 
+// Register makes a Fork step record its child as a named container.
+func Register(fork []Op, path string) []Op {
+	fork[0].Strs = []string{path}
+	return fork
+}
+
 // ParentDeathOp asks for sig when the parent dies.
 func ParentDeathOp(sig int) Op { return Op{Code: ParentDeath, Ints: []int64{int64(sig)}} }
 
@@ -97,4 +123,40 @@ func EnvironOp(env []string) Op { return Op{Code: Environ, Strs: env} }
 // ExecOp execs file with argv; search makes it execvp.
 func ExecOp(search bool, file string, argv []string, msg string) Op {
 	return Op{Code: Exec, Ints: []int64{b2i(search)}, Strs: append([]string{msg, file}, argv...)}
+}
+
+// PivotRootOp calls pivot_root(newRoot, putOld).
+func PivotRootOp(newRoot, putOld, msg string) Op {
+	return Op{Code: PivotRoot, Strs: []string{newRoot, putOld, msg}}
+}
+
+// UmountOp calls umount2(target, flags).
+func UmountOp(target string, flags int, msg string) Op {
+	return Op{Code: Umount, Ints: []int64{int64(flags)}, Strs: []string{target, msg}}
+}
+
+// MkdirOp makes a directory unless it exists.
+func MkdirOp(path string, mode uint32, msg string) Op {
+	return Op{Code: Mkdir, Ints: []int64{int64(mode)}, Strs: []string{path, msg}}
+}
+
+// MknodOp makes a node unless it exists.
+func MknodOp(path string, mode uint32, dev uint64, msg string) Op {
+	return Op{Code: Mknod, Ints: []int64{int64(mode), int64(dev)}, Strs: []string{path, msg}}
+}
+
+// SymlinkOp makes path a symbolic link to target unless it exists.
+func SymlinkOp(target, path, msg string) Op {
+	return Op{Code: Symlink, Strs: []string{target, path, msg}}
+}
+
+// SethostnameOp sets the hostname.
+func SethostnameOp(name, msg string) Op {
+	return Op{Code: Sethostname, Strs: []string{name, msg}}
+}
+
+// OrElseOps runs fallback only if the step before failed with the errno
+// that step ignores.
+func OrElseOps(fallback ...Op) []Op {
+	return append([]Op{{Code: OrElse, Ints: []int64{int64(len(fallback))}}}, fallback...)
 }

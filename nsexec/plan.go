@@ -78,8 +78,10 @@ const (
 	SetUID Code = 11
 	// Fork forks; the child goes on after the parent's steps, the parent
 	// runs the next ParentCount steps, waits for the child and ends the way
-	// it ended. Ints: style (ForkUnshare, ForkNsenter), kill-child signal,
-	// forward signals, parent count.
+	// it ended. With Registry, the parent records the child there as a
+	// named container and removes the entry when the child ends.
+	// Ints: style (ForkUnshare, ForkNsenter), kill-child signal, forward
+	// signals, parent count. Strs: registry path, or none.
 	Fork Code = 12
 	// ParentDeath arranges for this process to get Signal when its parent
 	// dies, and exits 1 if the parent is already gone (--kill-child).
@@ -102,7 +104,10 @@ const (
 	// then an (nstype, FD ref) pair per namespace in util-linux's order.
 	// Strs: the message for a failed pidfd join, then one per namespace.
 	Enter Code = 17
-	// Open opens Path with Flags into register Reg. Ints: flags, reg.
+	// Open opens Path with Flags into register Reg (a register's
+	// descriptor is close-on-exec). With At >= 0 the descriptor is moved to
+	// that number, which the Go side chose free, so that later steps can
+	// name it in paths (/proc/self/fd/At). Ints: flags, reg, at.
 	// Strs: path, msg.
 	Open Code = 18
 	// Fchdir changes directory to an FD ref. Ints: fd. Strs: msg.
@@ -112,7 +117,26 @@ const (
 	// WritePid writes this process's pid to an FD ref (cgroup.procs).
 	// Ints: fd. Strs: msg.
 	WritePid Code = 21
-	codeEnd  Code = 22
+	// PivotRoot calls pivot_root(2). Strs: new root, put old, msg.
+	PivotRoot Code = 22
+	// Umount calls umount2(2). Ints: flags. Strs: target, msg.
+	Umount Code = 23
+	// Mkdir makes a directory; one that exists is fine. Ints: mode.
+	// Strs: path, msg.
+	Mkdir Code = 24
+	// Mknod makes a node (a regular file with S_IFREG); one that exists
+	// is fine. Ints: mode, dev. Strs: path, msg.
+	Mknod Code = 25
+	// Symlink makes a symbolic link; one that exists is fine.
+	// Strs: target, path, msg.
+	Symlink Code = 26
+	// Sethostname calls sethostname(2). Strs: name, msg.
+	Sethostname Code = 27
+	// OrElse runs the next Count steps only if the step before it failed
+	// with the errno it was told to ignore (a Mount's IgnoreErrno), and
+	// skips them otherwise: a fallback. Ints: count.
+	OrElse  Code = 28
+	codeEnd Code = 29
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -285,7 +309,8 @@ var codeNames = [...]string{
 	SetGroups: "setgroups", SetGID: "setgid", SetUID: "setuid", Fork: "fork",
 	ParentDeath: "parentdeath", AmbientCaps: "ambientcaps", Environ: "environ",
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
-	WritePid: "writepid",
+	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
+	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
 }
 
 func (c Code) String() string {

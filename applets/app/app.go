@@ -30,6 +30,9 @@ type Context struct {
 	Argv0 string
 	// Args are the arguments after argv[0].
 	Args []string
+	// Called is the name the applet was called by: the link's name, or
+	// the APPLET of "nsbox APPLET".
+	Called string
 
 	Stdout, Stderr io.Writer
 }

@@ -5,6 +5,7 @@ package pivot
 import (
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/getopt"
+	"github.com/nsbox/nsbox/applets/unshare"
 	"golang.org/x/sys/unix"
 )
 
@@ -55,7 +56,11 @@ func pivotRoot(ctx *app.Context) error {
 	return nil
 }
 
-// Main runs pivot_root.
+// Main runs pivot_root, or, called as "nsbox pivot", the root switch.
 func Main(ctx *app.Context) error {
+	if ctx.Called == "pivot" {
+		ctx.Name, ctx.Argv0 = "pivot", "pivot"
+		return unshare.PivotMain(ctx)
+	}
 	return pivotRoot(ctx)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/nsbox/nsbox/applets/cnum"
 	"github.com/nsbox/nsbox/applets/getopt"
 	"github.com/nsbox/nsbox/applets/nsopt"
+	"github.com/nsbox/nsbox/applets/registry"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,6 +32,13 @@ const (
 	optForwardSignals
 	optClearEnv
 	optWhitelistEnv
+	optName
+	optHostname
+	optOverlay
+	optLower
+	optUpper
+	optWork
+	optReadOnly
 )
 
 // line formats one --help line in unshare's 27-column layout.
@@ -87,8 +95,19 @@ var options = func() []getopt.Option {
 		opt("load-interp", 'l', getopt.Required, 'l', line("-l, --load-interp <file>", "load binfmt definition in the namespace (implies --mount-binfmt)")),
 		opt("clear-env", 0, getopt.NoArg, optClearEnv, line("--clear-env", "do not inherit environment variables from the calling process")),
 		opt("whitelist-env", 0, getopt.Required, optWhitelistEnv, line("--whitelist-env <list>", "clear environment except for specified variables")),
+		hidden(nameOption),
 	)
 }()
+
+// nameOption registers the container for attach. In unshare's table it is
+// an nsbox extension: matched only when spelled in full (so --n is still
+// --net) and left out of util-linux's --help.
+var nameOption = opt("name", 0, getopt.Required, optName, line("--name <name>", "register the container for lxc-attach -n <name>"))
+
+func hidden(o getopt.Option) getopt.Option {
+	o.Exact, o.Help = true, ""
+	return o
+}
 
 // helpLayout is the order of --help; "" is a blank line.
 var helpLayout = []string{
@@ -149,6 +168,11 @@ type Options struct {
 	ClearEnv  bool
 	Whitelist []string // NAME=VALUE, in the order util-linux sets them
 	Command   []string
+
+	// Name registers the container (nsbox extension).
+	Name string
+	// Pivot is set by nsbox pivot: switch root to a rootfs.
+	Pivot *Pivot
 }
 
 // Sys is what parsing and planning read from the system; tests fake it.
@@ -179,12 +203,19 @@ func (s *Sys) path(p string) string {
 // Parse reads unshare's command line. Each value is checked as its option
 // is reached, so the first bad one is the one reported, as in util-linux.
 func Parse(ctx *app.Context, sys *Sys) (*Options, error) {
+	return parse(ctx, sys, &Spec)
+}
+
+func parse(ctx *app.Context, sys *Sys, spec *app.Spec) (*Options, error) {
 	o := &Options{
 		Propagation: unix.MS_REC | unix.MS_PRIVATE,
 		MapUser:     none, MapGroup: none,
 		OwnerUser: none, OwnerGroup: none,
 	}
-	p := getopt.New(ctx.Argv0, options, ctx.Args)
+	if spec == &PivotSpec {
+		o.Pivot = &Pivot{}
+	}
+	p := getopt.New(ctx.Argv0, spec.Options, ctx.Args)
 	for {
 		r, err := p.Next()
 		if err != nil {
@@ -193,7 +224,7 @@ func Parse(ctx *app.Context, sys *Sys) (*Options, error) {
 		if r == nil {
 			break
 		}
-		if err := o.apply(ctx, sys, r); err != nil {
+		if err := o.apply(ctx, sys, spec, r); err != nil {
 			return nil, err
 		}
 	}
@@ -204,7 +235,7 @@ func Parse(ctx *app.Context, sys *Sys) (*Options, error) {
 	return o, nil
 }
 
-func (o *Options) apply(ctx *app.Context, sys *Sys, r *getopt.Result) error {
+func (o *Options) apply(ctx *app.Context, sys *Sys, spec *app.Spec, r *getopt.Result) error {
 	v := r.Value
 	if k, ok := nsopt.ByShort(byte(r.Opt.ID)); ok && r.Opt.ID < 256 {
 		o.Flags |= k.NS.Flag
@@ -218,9 +249,19 @@ func (o *Options) apply(ctx *app.Context, sys *Sys, r *getopt.Result) error {
 	}
 	switch r.Opt.ID {
 	case 'h':
-		return app.Print(ctx, Spec.Usage(ctx.Name))
+		return app.Print(ctx, spec.Usage(ctx.Name))
 	case 'V':
+		if o.Pivot != nil {
+			return app.Print(ctx, "pivot from nsbox "+app.Version+"\n")
+		}
 		return app.Print(ctx, app.VersionLine(ctx.Name, app.UtilLinux))
+	case optName:
+		if err := registry.CheckName(v); err != nil {
+			return app.Errorx("%s", err)
+		}
+		o.Name = v
+	case optHostname, optOverlay, optLower, optUpper, optWork, optReadOnly:
+		o.Pivot.apply(r)
 	case 'f':
 		o.Fork = true
 	case optMountProc:

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/applets/app"
+	"github.com/nsbox/nsbox/applets/registry"
 	"github.com/nsbox/nsbox/nsexec"
 	"github.com/nsbox/nsbox/procfs"
 	"golang.org/x/sys/unix"
@@ -87,7 +88,11 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 		binds = o.bindOps(sys.Pid)
 	}
 	if o.Fork {
-		p.Add(nsexec.ForkOps(nsexec.ForkUnshare, o.KillChild, o.ForwardSignals, binds...)...)
+		fork := nsexec.ForkOps(nsexec.ForkUnshare, o.KillChild, o.ForwardSignals, binds...)
+		if o.Name != "" {
+			fork = nsexec.Register(fork, registry.Path(registry.Dir(), o.Name))
+		}
+		p.Add(fork...)
 	} else {
 		p.Add(binds...)
 	}
@@ -118,6 +123,13 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 		p.Add(loadInterp(binfmtMisc, o.Interp)...)
 	}
 	wd := o.Wd
+	if o.Pivot != nil {
+		ops, err := o.Pivot.ops(o.Flags&unix.CLONE_NEWUSER != 0)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(ops...)
+	}
 	if o.Root != "" {
 		p.Add(nsexec.PathOp(nsexec.Chroot, o.Root, fmt.Sprintf("cannot change root directory to '%s'", o.Root)))
 		if wd == "" {
@@ -166,6 +178,8 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 
 	if len(o.Command) > 0 {
 		p.Add(nsexec.ExecOp(true, o.Command[0], o.Command, "failed to execute"))
+	} else if o.Pivot != nil {
+		p.Add(nsexec.ExecOp(false, "/bin/sh", []string{"/bin/sh"}, "failed to execute"))
 	} else {
 		shell := o.shell(sys, env, userMap)
 		p.Add(nsexec.ExecOp(false, shell, []string{"-" + filepath.Base(shell)}, "failed to execute"))
@@ -191,6 +205,16 @@ func (o *Options) check(sys *Sys) error {
 	if o.Root != "" {
 		if err := checkDir(o.Root); err != nil {
 			return app.Errorf(err, "cannot change root directory to '%s'", o.Root)
+		}
+	}
+	if o.Pivot != nil {
+		if err := o.Pivot.check(o.Command); err != nil {
+			return err
+		}
+	}
+	if o.Name != "" {
+		if err := registry.Prepare(registry.Dir(), "/proc", o.Name); err != nil {
+			return app.Errorx("%s", err)
 		}
 	}
 	return nil

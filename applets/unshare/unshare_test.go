@@ -44,7 +44,7 @@ func ctxFor(args ...string) (*app.Context, *bytes.Buffer) {
 	return &app.Context{Name: "unshare", Argv0: "unshare", Args: args, Stdout: &out, Stderr: &out}, &out
 }
 
-func parse(t *testing.T, sys *Sys, args ...string) (*Options, error) {
+func parseArgs(t *testing.T, sys *Sys, args ...string) (*Options, error) {
 	t.Helper()
 	ctx, _ := ctxFor(args...)
 	return Parse(ctx, sys)
@@ -88,7 +88,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"-S", "x", "--bogus"}, "unshare: failed to parse uid: 'x'"},
 		{[]string{"--bogus", "-S", "x"}, "unshare: unrecognized option '--bogus'"},
 	} {
-		_, err := parse(t, sys, tc.args...)
+		_, err := parseArgs(t, sys, tc.args...)
 		if tc.want == "" {
 			if err != nil {
 				t.Errorf("Parse(%q) = %v; want success", tc.args, err)
@@ -108,31 +108,31 @@ func TestParseErrors(t *testing.T) {
 func TestSubidErrors(t *testing.T) {
 	sys := fixture(t)
 	sys.EUID = 2000 // not in passwd
-	if _, err := parse(t, sys, "--map-auto"); err == nil || errText(err) != "unshare: you (user 2000) don't exist." {
+	if _, err := parseArgs(t, sys, "--map-auto"); err == nil || errText(err) != "unshare: you (user 2000) don't exist." {
 		t.Errorf("--map-auto for a missing user = %v", err)
 	}
 	sys = fixture(t)
 	if err := os.WriteFile(filepath.Join(sys.Root, "etc/subuid"), []byte("bob:1:2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := parse(t, sys, "--map-users=auto"); err == nil || errText(err) != `unshare: no line matching user "alice" in /etc/subuid` {
+	if _, err := parseArgs(t, sys, "--map-users=auto"); err == nil || errText(err) != `unshare: no line matching user "alice" in /etc/subuid` {
 		t.Errorf("--map-users=auto without a line = %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(sys.Root, "etc/subuid"), []byte("alice:x:2\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := parse(t, sys, "--map-users=subids"); err == nil || errText(err) != "unshare: failed to parse subid map: 'x'" {
+	if _, err := parseArgs(t, sys, "--map-users=subids"); err == nil || errText(err) != "unshare: failed to parse subid map: 'x'" {
 		t.Errorf("--map-users=subids with a bad line = %v", err)
 	}
 	os.Remove(filepath.Join(sys.Root, "etc/subuid"))
-	if _, err := parse(t, sys, "--map-auto"); err == nil || errText(err) != "unshare: could not open '/etc/subuid': No such file or directory" {
+	if _, err := parseArgs(t, sys, "--map-auto"); err == nil || errText(err) != "unshare: could not open '/etc/subuid': No such file or directory" {
 		t.Errorf("--map-auto without /etc/subuid = %v", err)
 	}
 }
 
 func TestParseOptions(t *testing.T) {
 	sys := fixture(t)
-	o, err := parse(t, sys, "-fpmuin", "--mount-proc=/mnt/proc", "--uts=/run/uts", "-R/srv", "-w", "/tmp", "--kill-child=sigterm", "--", "sh", "-c", "x")
+	o, err := parseArgs(t, sys, "-fpmuin", "--mount-proc=/mnt/proc", "--uts=/run/uts", "-R/srv", "-w", "/tmp", "--kill-child=sigterm", "--", "sh", "-c", "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,21 +141,21 @@ func TestParseOptions(t *testing.T) {
 		!reflect.DeepEqual(o.Command, []string{"sh", "-c", "x"}) {
 		t.Errorf("Parse = %+v", o)
 	}
-	o, err = parse(t, sys, "--map-user=alice", "--map-group=staff", "--whitelist-env", "PATH,NOPE,LANG", "--whitelist-env=HOME")
+	o, err = parseArgs(t, sys, "--map-user=alice", "--map-group=staff", "--whitelist-env", "PATH,NOPE,LANG", "--whitelist-env=HOME")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.MapUser != 1000 || o.MapGroup != 50 || !reflect.DeepEqual(o.Whitelist, []string{"HOME=/home/alice", "LANG=C", "PATH=/usr/bin:/bin"}) {
 		t.Errorf("Parse = map %d/%d whitelist %q", o.MapUser, o.MapGroup, o.Whitelist)
 	}
-	o, err = parse(t, sys, "--owner", " 5: +6", "--map-users=0,1,2", "--map-users", "10:20:30")
+	o, err = parseArgs(t, sys, "--owner", " 5: +6", "--map-users=0,1,2", "--map-users", "10:20:30")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.OwnerUser != 5 || o.OwnerGroup != 6 || !reflect.DeepEqual(o.UserMap, []Range{{10, 20, 30}, {1, 0, 2}}) {
 		t.Errorf("Parse = owner %d:%d map %v", o.OwnerUser, o.OwnerGroup, o.UserMap)
 	}
-	o, err = parse(t, sys, "--map-users=all")
+	o, err = parseArgs(t, sys, "--map-users=all")
 	if err != nil || !reflect.DeepEqual(o.UserMap, []Range{{0, 0, 4294967295}}) {
 		t.Errorf("--map-users=all = %v, %v", o, err)
 	}
@@ -262,7 +262,7 @@ func TestAddSingle(t *testing.T) {
 // render shows a plan one step a line, without the messages.
 func render(t *testing.T, sys *Sys, args ...string) string {
 	t.Helper()
-	o, err := parse(t, sys, args...)
+	o, err := parseArgs(t, sys, args...)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", args, err)
 	}
@@ -366,15 +366,15 @@ exec 0 "failed to execute" "/bin/sh" "-sh"`},
 func TestShell(t *testing.T) {
 	sys := fixture(t)
 	sys.Environ = append(sys.Environ, "SHELL=/bin/dash")
-	o, _ := parse(t, sys)
+	o, _ := parseArgs(t, sys)
 	if got := o.shell(sys, sys.Environ, nil); got != "/bin/dash" {
 		t.Errorf("shell with $SHELL = %q", got)
 	}
-	o, _ = parse(t, sys, "-r", "--clear-env")
+	o, _ = parseArgs(t, sys, "-r", "--clear-env")
 	if got := o.shell(sys, []string{}, nil); got != "/bin/bash" {
 		t.Errorf("shell as mapped root with a cleared environment = %q; want root's /bin/bash", got)
 	}
-	o, _ = parse(t, sys, "-R", "/nonexistent")
+	o, _ = parseArgs(t, sys, "-R", "/nonexistent")
 	if got := o.shell(sys, nil, nil); got != "/bin/sh" {
 		t.Errorf("shell under a root without passwd = %q; want /bin/sh", got)
 	}
@@ -391,7 +391,7 @@ func TestPlanChecksBeforeChanging(t *testing.T) {
 		{[]string{"-R", "/etc/passwd"}, "unshare: cannot change root directory to '/etc/passwd': Not a directory"},
 		{[]string{"--map-group=0", "--setgroups=allow"}, "unshare: options --setgroups=allow and --map-group are mutually exclusive"},
 	} {
-		o, err := parse(t, sys, tc.args...)
+		o, err := parseArgs(t, sys, tc.args...)
 		if err != nil {
 			t.Fatalf("Parse(%q): %v", tc.args, err)
 		}
