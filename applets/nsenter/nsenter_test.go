@@ -186,7 +186,7 @@ close FD
 exec 1 "failed to execute" "pwd" "pwd"`},
 		{"-r alone keeps the directory we are in", pid("-m", "-r", "pwd"), `
 enter FD 131072 -1 "reassociate to namespaces failed" "reassociate to namespace 'ns/mnt' failed"
-open 0 0 "." "cannot open current working directory"
+open 0 0 -1 "." "cannot open current working directory"
 fchdir FD "change directory by root file descriptor failed"
 chroot "." "chroot failed"
 chdir "/" "cannot change directory to /"
@@ -196,7 +196,7 @@ close -2
 exec 1 "failed to execute" "pwd" "pwd"`},
 		{"-W opens its path after the joins", pid("-m", "--wdns=/tmp", "pwd"), `
 enter FD 131072 -1 "reassociate to namespaces failed" "reassociate to namespace 'ns/mnt' failed"
-open 0 0 "/tmp" "cannot open current working directory"
+open 0 0 -1 "/tmp" "cannot open current working directory"
 fchdir -2 "change directory by working directory file descriptor failed"
 close -2
 exec 1 "failed to execute" "pwd" "pwd"`},
