@@ -52,7 +52,7 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(links)
-	for _, l := range []string{"unshare", "nsenter", "lxc-attach", "pivot_root"} {
+	for _, l := range []string{"nsbox", "unshare", "nsenter", "lxc-attach", "pivot_root"} {
 		if err := os.Symlink(self, filepath.Join(links, l)); err != nil {
 			fail(err)
 		}
@@ -176,7 +176,33 @@ func scenarios() []scenario {
 		{name: "nsenter -t PID -a true", nsbox: []string{"nsenter", "-t", "PID", "-a", "true"},
 			ref: []string{lookPath("nsenter"), "-t", "PID", "-a", "true"}, target: "<=2.0",
 			setup: target(unshare, "-fpmuin", "--kill-child", "--mount-proc", "sleep", "3600")},
+		{name: "container start (pid/mnt/uts/ipc/net + pivot)", nsbox: []string{"unshare", "pivot", "-fpuin", "ROOTFS", "true"},
+			ref:    []string{lookPath("bwrap"), "--unshare-all", "--bind", "ROOTFS", "/", "--proc", "/proc", "--dev", "/dev", "true"},
+			target: "<=1.25", setup: rootfs},
 	}
+}
+
+// rootfs builds a busybox root filesystem and puts it in place of ROOTFS.
+// The nsbox side runs "nsbox pivot" (argv[0] is the nsbox binary).
+func rootfs(s *scenario) (func(), error) {
+	dir, err := os.MkdirTemp("", "nsbox-bench-rootfs-")
+	if err != nil {
+		return nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if out, err := exec.Command("sh", "test/rootfs.sh", dir).CombinedOutput(); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	s.nsbox[0] = filepath.Join(filepath.Dir(s.nsbox[0]), "nsbox")
+	for _, argv := range [][]string{s.nsbox, s.ref} {
+		for i := range argv {
+			if argv[i] == "ROOTFS" {
+				argv[i] = dir
+			}
+		}
+	}
+	return cleanup, nil
 }
 
 // target starts a long-lived process in new namespaces and puts the pid
