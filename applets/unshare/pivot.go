@@ -62,7 +62,7 @@ var PivotSpec = app.Spec{
 	Layout: []string{
 		"hostname", "name", "overlay", "lower", "upper", "work", "read-only", "",
 		"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time", "",
-		"propagation", "wd", "setuid", "setgid", "map-user", "map-group",
+		"mount-binfmt", "load-interp", "propagation", "wd", "setuid", "setgid", "map-user", "map-group",
 		"map-root-user", "map-current-user", "map-auto", "map-subids", "map-users",
 		"map-groups", "owner", "", "fork", "kill-child", "forward-signals", "",
 		"setgroups", "keep-caps", "monotonic", "boottime", "clear-env",
