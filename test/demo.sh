@@ -1,9 +1,10 @@
 #!/bin/sh
 # make demo: a container from scratch. It builds a busybox root filesystem,
 # then starts a shell in it with new pid, mount, uts, ipc and net
-# namespaces (nsbox unshare -fpmuin --mount-proc --root ROOTFS) and prints
-# what it sees: itself as pid 1, its own hostname, its mounts and its
-# namespace inodes next to the host's.
+# namespaces, its root switched to the rootfs with pivot_root (nsbox pivot
+# -fpuin --hostname nsbox-demo ROOTFS) and prints what it sees: itself as
+# pid 1, its own hostname, its mounts and its namespace inodes next to the
+# host's.
 set -eu
 nsbox=$(realpath "${1:-./nsbox}")
 here=$(dirname "$0")
@@ -21,7 +22,6 @@ done > "$root/tmp/host-ns"
 cat "$root/tmp/host-ns"
 
 cat > "$root/inside.sh" <<'INSIDE'
-	hostname nsbox-demo
 	echo "hostname: $(hostname)"
 	echo "my pid:   $$"
 	echo
@@ -43,7 +43,7 @@ cat > "$root/inside.sh" <<'INSIDE'
 INSIDE
 
 echo
-echo "== \$ nsbox unshare -fpmuin --mount-proc --root $root /bin/sh /inside.sh"
-"$nsbox" unshare -fpmuin --mount-proc --root "$root" /bin/sh /inside.sh
+echo "== \$ nsbox pivot -fpuin --hostname nsbox-demo $root /bin/sh /inside.sh"
+"$nsbox" pivot -fpuin --hostname nsbox-demo "$root" /bin/sh /inside.sh
 echo
 echo "== back on the host: hostname is still $(hostname)"
