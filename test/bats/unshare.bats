@@ -253,7 +253,6 @@ propagation() {
 	requires root
 	"$NSDIR/unshare" --forward-signals sh -c 'trap "echo child got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done' >"$BATS_TEST_TMPDIR/out" &
 	parent=$!
-	disown
 	wait_for grep -q ready "$BATS_TEST_TMPDIR/out"
 	kill -TERM $parent
 	rc=0
@@ -371,7 +370,6 @@ Try 'unshare --help' for more information."
 	requires root
 	"$NSDIR/unshare" --name nsbox-test-named -fpu --kill-child sleep 300 &
 	parent=$!
-	disown
 	wait_for test -e /run/nsbox/nsbox-test-named
 	child=$(child_of $parent)
 	read pid start </run/nsbox/nsbox-test-named
