@@ -87,7 +87,11 @@ demo: deps build
 install: build
 	install -D -m 0755 nsbox $(DESTDIR)$(PREFIX)/bin/nsbox
 	@for l in $(LINKS); do ln -sf nsbox $(DESTDIR)$(PREFIX)/bin/$$l; done
-	@if [ -d doc/man ]; then for m in doc/man/*.1; do install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/$$(basename $$m); done; fi
+	@if [ -d doc/man ]; then for m in doc/man/*.[18]; do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done; fi
+	@if [ -d doc/completion ]; then \
+		for c in doc/completion/bash/*; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c); done; \
+		for c in doc/completion/fish/*; do install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$(basename $$c); done; fi
 
 man:
 	$(GO) run ./applets/gendocs -out doc
