@@ -58,8 +58,8 @@ func TestGenerate(t *testing.T) {
 
 func TestDescription(t *testing.T) {
 	for in, want := range map[string]string{
-		" -m, --mount[=<file>]      unshare mounts namespace":                                   "unshare mounts namespace",
-		" --propagation slave|shared\n                           modify mount propagation":       "modify mount propagation",
+		" -m, --mount[=<file>]      unshare mounts namespace":                                     "unshare mounts namespace",
+		" --propagation slave|shared\n                           modify mount propagation":        "modify mount propagation",
 		" --kill-child[=<signame>]  when dying\n                             defaults to SIGKILL": "when dying defaults to SIGKILL",
 	} {
 		if got := description(in); got != want {
