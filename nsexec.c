@@ -25,7 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -68,7 +70,11 @@ enum {
 	OP_SYMLINK = 26,
 	OP_SETHOSTNAME = 27,
 	OP_ORELSE = 28,
-	OP_END = 29,
+	OP_PERSONALITY = 29,
+	OP_DROPBOUNDING = 30,
+	OP_PRCTL = 31,
+	OP_LOGIN = 32,
+	OP_END = 33,
 };
 
 enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
@@ -77,7 +83,8 @@ enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
 #define MAX_REGS 8
 
 enum { WRITE_IGNORE_ENOENT = 1 };
-enum { FORK_UNSHARE = 0, FORK_NSENTER = 1 };
+enum { FORK_UNSHARE = 0, FORK_NSENTER = 1, FORK_LXC = 2 };
+enum { EXEC_SEARCH = 1, EXEC_TRY = 2, EXEC_LXC_CODES = 4 };
 
 struct op {
 	int code;
@@ -97,6 +104,7 @@ static struct slot {
 } slots[MAX_SLOTS];
 
 static int parent_pidfd = -1;
+static pid_t forked_child; // the child of the last Fork step, for WritePid
 static int regs[MAX_REGS];
 static int setgroups_failed;
 static int last_ignored; // the step before failed with an errno it ignores
@@ -119,13 +127,25 @@ static void report(int with_errno, const char *fmt, ...)
 	int saved = errno, n;
 	va_list ap;
 
-	n = snprintf(buf, sizeof(buf), "%s: ", prog);
+	char msg[3072], *mark;
+
 	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	// A \x01 in the message marks where the error text goes, as in LXC's
+	// "NAME: file: func: line Error text - what failed"; without one it
+	// follows the message, as err(3) puts it.
+	mark = with_errno ? strchr(msg, '\x01') : NULL;
+	if (mark) {
+		*mark = '\0';
+		n = snprintf(buf, sizeof(buf), "%s: %s%s%s", prog, msg,
+			     errtext(saved, ebuf, sizeof(ebuf)), mark + 1);
+	} else {
+		n = snprintf(buf, sizeof(buf), "%s: %s", prog, msg);
+	}
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
-	if (with_errno)
+	if (with_errno && !mark)
 		n += snprintf(buf + n, sizeof(buf) - n, ": %s", errtext(saved, ebuf, sizeof(ebuf)));
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
@@ -394,6 +414,27 @@ static void mirror_unshare(pid_t pid)
 	die("child exit failed");
 }
 
+// ... as lxc-attach does: a signal death becomes exit status 128+signal;
+// ^C and ^\ are for the child, not for us.
+static void mirror_lxc(pid_t pid)
+{
+	int status = 0;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			die("waitpid failed");
+	}
+	if (*registry)
+		unlink(registry);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(1);
+}
+
 // ... and as nsenter does: a stopped child stops us too.
 static void mirror_nsenter(pid_t pid)
 {
@@ -537,13 +578,38 @@ static void do_exec(const struct op *o)
 {
 	const char *msg = S(o, 0), *file = S(o, 1);
 	char **argv = o->strs + 2;
+	int flags = I(o, 0);
 
-	if (I(o, 0))
+	if (flags & EXEC_SEARCH)
 		execvp_glibc(file, argv);
 	else
 		execv(file, argv);
+	if (flags & EXEC_TRY)
+		return; // a fallback follows
+	if (flags & EXEC_LXC_CODES) {
+		int code = errno == ENOENT ? 127 : (errno == EACCES || errno == ENOEXEC) ? 126 : 255;
+
+		report(1, "%s", msg);
+		_exit(code);
+	}
 	report(1, "%s %s", msg, file);
 	_exit(errno == ENOENT ? 127 : 126);
+}
+
+// login makes fd the controlling terminal of a new session and the stdin,
+// stdout and stderr that are terminals, as LXC's terminal_prepare_login.
+static void login(int fd, const char *msg)
+{
+	int std;
+
+	setsid();
+	if (ioctl(fd, TIOCSCTTY, (char *)NULL) < 0)
+		die("%s", msg);
+	for (std = 0; std <= 2; std++)
+		if (isatty(std) && dup2(fd, std) < 0)
+			die("%s", msg);
+	if (fd > 2)
+		close(fd);
 }
 
 // enter_pass is one pass of nsenter's enter_namespaces(): the namespaces
@@ -694,21 +760,53 @@ static void run(struct op *ops, int n)
 			}
 			break;
 		case OP_ORELSE: {
-			int count = I(o, 0);
+			int count = I(o, 0), then = I(o, 1);
 
 			if (count < 0 || count > n - i - 1)
 				diex("corrupt exec plan");
-			if (!ignored)
+			// "else" runs after a tolerated failure, "then" after success.
+			if (then ? ignored : !ignored)
 				i += count;
 			break;
 		}
+		case OP_PERSONALITY:
+			if (personality(I(o, 0)) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_DROPBOUNDING: {
+			uint64_t keep = I(o, 0);
+			int cap;
+
+			for (cap = 0; cap <= I(o, 1); cap++) {
+				if (keep & (1ULL << cap))
+					continue;
+				if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+					char m[2048];
+
+					// The message ends where the number goes.
+					snprintf(m, sizeof(m), "%s%d", S(o, 0), cap);
+					die("%s", m);
+				}
+			}
+			break;
+		}
+		case OP_PRCTL:
+			if (prctl(I(o, 0), I(o, 1), 0, 0, 0) < 0)
+				die("%s", S(o, 0));
+			break;
+		case OP_LOGIN:
+			login(fdref(I(o, 0)), S(o, 0));
+			break;
 		case OP_PIVOTROOT:
 			if (syscall(SYS_pivot_root, S(o, 0), S(o, 1)) < 0)
 				die("%s", S(o, 2));
 			break;
 		case OP_UMOUNT:
-			if (umount2(S(o, 0), I(o, 0)) < 0)
-				die("%s", S(o, 1));
+			if (umount2(S(o, 0), I(o, 0)) < 0) {
+				if (!I(o, 1) || errno != I(o, 1))
+					die("%s", S(o, 1));
+				last_ignored = 1;
+			}
 			break;
 		case OP_MKDIR:
 			if (mkdir(S(o, 0), I(o, 0)) < 0 && errno != EEXIST)
@@ -731,7 +829,7 @@ static void run(struct op *ops, int n)
 				die("%s", S(o, 1));
 			break;
 		case OP_CHDIR:
-			if (chdir(S(o, 0)) < 0)
+			if (chdir(S(o, 0)) < 0 && !I(o, 0))
 				die("%s", S(o, 1));
 			break;
 		case OP_CHECKDIR: {
@@ -760,7 +858,8 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_FORK: {
 			int style = I(o, 0), killsig = I(o, 1), forward = I(o, 2);
-			int count = I(o, 3), s;
+			int count = I(o, 3), hold = I(o, 4), s;
+			int go[2] = { -1, -1 };
 			sigset_t set, old;
 			pid_t pid;
 
@@ -793,11 +892,23 @@ static void run(struct op *ops, int n)
 				if (parent_pidfd < 0)
 					die("pidfd_open failed");
 			}
+			// With hold, the child waits until the parent's steps are
+			// done (say, moving it into a cgroup).
+			if (hold && pipe2(go, O_CLOEXEC) < 0)
+				die("pipe failed");
 			pid = fork();
 			if (pid < 0)
 				die("fork failed");
 			if (pid == 0) {
 				forward_pid = 0;
+				if (hold) {
+					char c;
+
+					close(go[1]);
+					if (read_all(go[0], &c, 1) != 1)
+						_exit(1); // the parent failed and said why
+					close(go[0]);
+				}
 				if (style == FORK_UNSHARE && sigprocmask(SIG_SETMASK, &old, NULL))
 					die("sigprocmask restore failed");
 				for (s = 0; s < MAX_SLOTS; s++) {
@@ -818,9 +929,20 @@ static void run(struct op *ops, int n)
 			registry = S(o, 0);
 			if (*registry)
 				register_child(pid);
+			forked_child = pid;
+			if (hold)
+				close(go[0]);
 			run(o + 1, count);
+			if (hold) {
+				char c = SYNC_BYTE;
+
+				write_all(go[1], &c, 1);
+				close(go[1]);
+			}
 			if (style == FORK_NSENTER)
 				mirror_nsenter(pid);
+			if (style == FORK_LXC)
+				mirror_lxc(pid);
 			mirror_unshare(pid);
 			break;
 		}
@@ -887,7 +1009,7 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_WRITEPID: {
 			char buf[32];
-			int len = snprintf(buf, sizeof(buf), "%d", (int)getpid());
+			int len = snprintf(buf, sizeof(buf), "%d", (int)(I(o, 1) ? forked_child : getpid()));
 
 			if (write_all(fdref(I(o, 0)), buf, len) < 0)
 				die("%s", S(o, 0));

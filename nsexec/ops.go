@@ -42,6 +42,11 @@ func PathOp(code Code, path, msg string) Op {
 	return Op{Code: code, Strs: []string{path, msg}}
 }
 
+// TryChdirOp changes directory if it can.
+func TryChdirOp(path string) Op {
+	return Op{Code: Chdir, Ints: []int64{1}, Strs: []string{path, ""}}
+}
+
 // IDOp sets an id: SetGID or SetUID.
 func IDOp(code Code, id uint32, msg string) Op {
 	return Op{Code: code, Ints: []int64{int64(id)}, Strs: []string{msg}}
@@ -102,7 +107,12 @@ func FDOp(code Code, fd int, msg string) Op {
 
 // ForkOps forks; the parent runs parent, waits and mirrors the child.
 func ForkOps(style, killSignal int, forward bool, parent ...Op) []Op {
-	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent))}}}, parent...)
+	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent)), 0}}}, parent...)
+}
+
+// HoldForkOps forks; the child waits until the parent has run parent.
+func HoldForkOps(style int, parent ...Op) []Op {
+	return append([]Op{{Code: Fork, Ints: []int64{int64(style), 0, 0, int64(len(parent)), 1}}}, parent...)
 }
 
 // Register makes a Fork step record its child as a named container.
@@ -125,14 +135,19 @@ func ExecOp(search bool, file string, argv []string, msg string) Op {
 	return Op{Code: Exec, Ints: []int64{b2i(search)}, Strs: append([]string{msg, file}, argv...)}
 }
 
+// ExecFlagsOp execs file with argv and Exec flags.
+func ExecFlagsOp(flags int, file string, argv []string, msg string) Op {
+	return Op{Code: Exec, Ints: []int64{int64(flags)}, Strs: append([]string{msg, file}, argv...)}
+}
+
 // PivotRootOp calls pivot_root(newRoot, putOld).
 func PivotRootOp(newRoot, putOld, msg string) Op {
 	return Op{Code: PivotRoot, Strs: []string{newRoot, putOld, msg}}
 }
 
-// UmountOp calls umount2(target, flags).
-func UmountOp(target string, flags int, msg string) Op {
-	return Op{Code: Umount, Ints: []int64{int64(flags)}, Strs: []string{target, msg}}
+// UmountOp calls umount2(target, flags); ignore is an errno to tolerate.
+func UmountOp(target string, flags, ignore int, msg string) Op {
+	return Op{Code: Umount, Ints: []int64{int64(flags), int64(ignore)}, Strs: []string{target, msg}}
 }
 
 // MkdirOp makes a directory unless it exists.
@@ -158,5 +173,35 @@ func SethostnameOp(name, msg string) Op {
 // OrElseOps runs fallback only if the step before failed with the errno
 // that step ignores.
 func OrElseOps(fallback ...Op) []Op {
-	return append([]Op{{Code: OrElse, Ints: []int64{int64(len(fallback))}}}, fallback...)
+	return append([]Op{{Code: OrElse, Ints: []int64{int64(len(fallback)), 0}}}, fallback...)
+}
+
+// ThenOps runs next only if the step before succeeded.
+func ThenOps(next ...Op) []Op {
+	return append([]Op{{Code: OrElse, Ints: []int64{int64(len(next)), 1}}}, next...)
+}
+
+// PersonalityOp sets the execution domain.
+func PersonalityOp(persona uint64, msg string) Op {
+	return Op{Code: Personality, Ints: []int64{int64(persona)}, Strs: []string{msg}}
+}
+
+// DropBoundingOp keeps only the capabilities in keep in the bounding set.
+func DropBoundingOp(keep uint64, last int, msg string) Op {
+	return Op{Code: DropBounding, Ints: []int64{int64(keep), int64(last)}, Strs: []string{msg}}
+}
+
+// PrctlOp calls prctl(option, arg).
+func PrctlOp(option, arg int, msg string) Op {
+	return Op{Code: Prctl, Ints: []int64{int64(option), int64(arg)}, Strs: []string{msg}}
+}
+
+// LoginOp makes fd the controlling terminal and the tty stdio.
+func LoginOp(fd int, msg string) Op {
+	return Op{Code: Login, Ints: []int64{int64(fd)}, Strs: []string{msg}}
+}
+
+// WriteChildPidOp writes the pid of the last Fork's child to fd.
+func WriteChildPidOp(fd int, msg string) Op {
+	return Op{Code: WritePid, Ints: []int64{int64(fd), 1}, Strs: []string{msg}}
 }

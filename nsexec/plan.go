@@ -61,7 +61,8 @@ const (
 	Mount Code = 5
 	// Chroot calls chroot(2). Strs: path, msg.
 	Chroot Code = 6
-	// Chdir calls chdir(2). Strs: path, msg.
+	// Chdir calls chdir(2); with Tolerate a failure is no error.
+	// Ints: tolerate. Strs: path, msg.
 	Chdir Code = 7
 	// CheckDir opens Path as an O_PATH directory and closes it again.
 	// Strs: path, msg.
@@ -78,10 +79,11 @@ const (
 	SetUID Code = 11
 	// Fork forks; the child goes on after the parent's steps, the parent
 	// runs the next ParentCount steps, waits for the child and ends the way
-	// it ended. With Registry, the parent records the child there as a
+	// it ended (Style). With Hold the child waits for the parent's steps
+	// to be done. With Registry, the parent records the child there as a
 	// named container and removes the entry when the child ends.
-	// Ints: style (ForkUnshare, ForkNsenter), kill-child signal, forward
-	// signals, parent count. Strs: registry path, or none.
+	// Ints: style, kill-child signal, forward signals, parent count, hold.
+	// Strs: registry path, or none.
 	Fork Code = 12
 	// ParentDeath arranges for this process to get Signal when its parent
 	// dies, and exits 1 if the parent is already gone (--kill-child).
@@ -92,10 +94,13 @@ const (
 	AmbientCaps Code = 14
 	// Environ replaces the environment. Strs: NAME=VALUE....
 	Environ Code = 15
-	// Exec runs Strs[1] with the argument vector Strs[2:]. With Search,
-	// PATH is searched as glibc's execvp searches it. A failure prints
-	// "Msg FILE: strerror" and exits 127 for ENOENT, else 126.
-	// Ints: search. Strs: msg, file, argv....
+	// Exec runs Strs[1] with the argument vector Strs[2:]. Flags:
+	// ExecSearch searches PATH as glibc's execvp does; ExecTry goes on to
+	// the next step on failure (a fallback); ExecLXC prints Msg as it is
+	// and exits as lxc-attach does (127 for ENOENT, 126 for EACCES and
+	// ENOEXEC, else 255). Otherwise a failure prints "Msg FILE: strerror"
+	// and exits 127 for ENOENT, else 126. Ints: flags. Strs: msg, file,
+	// argv....
 	Exec Code = 16
 	// Enter joins namespaces as nsenter does: first every one but the user
 	// namespace, ignoring errors, then whatever is left, failing on error.
@@ -114,12 +119,14 @@ const (
 	Fchdir Code = 19
 	// Close closes an FD ref. Ints: fd.
 	Close Code = 20
-	// WritePid writes this process's pid to an FD ref (cgroup.procs).
-	// Ints: fd. Strs: msg.
+	// WritePid writes this process's pid (or with Child, that of the
+	// child of the last Fork) to an FD ref (cgroup.procs).
+	// Ints: fd, child. Strs: msg.
 	WritePid Code = 21
 	// PivotRoot calls pivot_root(2). Strs: new root, put old, msg.
 	PivotRoot Code = 22
-	// Umount calls umount2(2). Ints: flags. Strs: target, msg.
+	// Umount calls umount2(2); an error equal to IgnoreErrno is not
+	// fatal (see OrElse). Ints: flags, ignore errno. Strs: target, msg.
 	Umount Code = 23
 	// Mkdir makes a directory; one that exists is fine. Ints: mode.
 	// Strs: path, msg.
@@ -133,10 +140,22 @@ const (
 	// Sethostname calls sethostname(2). Strs: name, msg.
 	Sethostname Code = 27
 	// OrElse runs the next Count steps only if the step before it failed
-	// with the errno it was told to ignore (a Mount's IgnoreErrno), and
-	// skips them otherwise: a fallback. Ints: count.
-	OrElse  Code = 28
-	codeEnd Code = 29
+	// with the errno it was told to ignore (a Mount's or Umount's
+	// IgnoreErrno) and skips them otherwise: a fallback. With Then it is
+	// the other way round. Ints: count, then.
+	OrElse Code = 28
+	// Personality calls personality(2). Ints: persona. Strs: msg.
+	Personality Code = 29
+	// DropBounding drops from the bounding set every capability up to
+	// Last that is not in Keep. Ints: keep mask, last. Strs: msg, to which
+	// the number of the capability is appended.
+	DropBounding Code = 30
+	// Prctl calls prctl(Option, Arg). Ints: option, arg. Strs: msg.
+	Prctl Code = 31
+	// Login makes FD the controlling terminal of a new session and the
+	// stdin, stdout and stderr that are terminals. Ints: fd. Strs: msg.
+	Login   Code = 32
+	codeEnd Code = 33
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -166,7 +185,21 @@ const (
 	ForkUnshare = 0
 	// ForkNsenter is nsenter's: a stopped child stops the parent too.
 	ForkNsenter = 1
+	// ForkLXC is lxc-attach's: a signal death becomes exit status
+	// 128+signal, and SIGINT and SIGQUIT are ignored while waiting.
+	ForkLXC = 2
 )
+
+// Exec flags.
+const (
+	ExecSearch = 1 << 0
+	ExecTry    = 1 << 1
+	ExecLXC    = 1 << 2
+)
+
+// ErrMark in a step's message marks where the error text goes (LXC's
+// layout); without it, ": strerror" follows the message.
+const ErrMark = "\x01"
 
 // Op is one step of a plan.
 type Op struct {
@@ -311,6 +344,7 @@ var codeNames = [...]string{
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
 	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
 	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
+	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login",
 }
 
 func (c Code) String() string {

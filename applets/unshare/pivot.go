@@ -246,7 +246,7 @@ func (pv *Pivot) ops(userns bool) ([]nsexec.Op, error) {
 	// it leaves no way back to the host's filesystem.
 	ops = append(ops,
 		nsexec.PivotRootOp(".", ".", "failed to change root to "+pv.RootFS),
-		nsexec.UmountOp(".", unix.MNT_DETACH, "cannot detach the old root"),
+		nsexec.UmountOp(".", unix.MNT_DETACH, 0, "cannot detach the old root"),
 		nsexec.PathOp(nsexec.Chdir, "/", "cannot change directory to /"))
 	if pv.Hostname != "" {
 		ops = append(ops, nsexec.SethostnameOp(pv.Hostname, "cannot set hostname"))
