@@ -49,7 +49,7 @@ nsexec_errno.h: nsexec/errno_gen.go
 
 # Debian packages the tests, the demo and the benchmark use.
 PACKAGES := bats busybox-static util-linux uidmap musl-tools strace procps \
-	psmisc iproute2 bubblewrap lxc lxc-templates tmux time
+	psmisc iproute2 bubblewrap lxc lxc-templates lxc-tests tmux time
 # The unprivileged user the rootless tests run as, with subordinate ids.
 TEST_USER := nsbox-test
 

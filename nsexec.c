@@ -74,7 +74,8 @@ enum {
 	OP_DROPBOUNDING = 30,
 	OP_PRCTL = 31,
 	OP_LOGIN = 32,
-	OP_END = 33,
+	OP_QUIET = 33,
+	OP_END = 34,
 };
 
 enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
@@ -94,6 +95,7 @@ struct op {
 };
 
 static const char *prog = "nsbox";
+static int quiet; // OP_QUIET: failures are told by exit status alone
 
 // A helper waits for its go-ahead on a pipe rather than an eventfd: if we
 // die before giving it, the helper reads EOF and goes away instead of
@@ -129,6 +131,8 @@ static void report(int with_errno, const char *fmt, ...)
 
 	char msg[3072], *mark;
 
+	if (quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -793,6 +797,9 @@ static void run(struct op *ops, int n)
 		case OP_PRCTL:
 			if (prctl(I(o, 0), I(o, 1), 0, 0, 0) < 0)
 				die("%s", S(o, 0));
+			break;
+		case OP_QUIET:
+			quiet = 1;
 			break;
 		case OP_LOGIN:
 			login(fdref(I(o, 0)), S(o, 0));

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/nsbox/nsbox/applets/app"
+	"github.com/nsbox/nsbox/applets/attach"
 	"github.com/nsbox/nsbox/applets/nsenter"
 	"github.com/nsbox/nsbox/applets/pivot"
 	"github.com/nsbox/nsbox/applets/unshare"
@@ -34,6 +35,7 @@ type Applet struct {
 var All = []Applet{
 	{"unshare", "unshare", "run a program with some namespaces unshared from the parent", unshare.Main, &unshare.Spec},
 	{"nsenter", "nsenter", "run a program in the namespaces of other processes", nsenter.Main, &nsenter.Spec},
+	{"attach", "lxc-attach", "run a command in a running LXC or nsbox container", attach.Main, &attach.Spec},
 	{"pivot", "pivot_root", "change the root filesystem; as \"nsbox pivot\", start a container in a rootfs", pivot.Main, &pivot.RootSpec},
 }
 

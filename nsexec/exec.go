@@ -16,14 +16,36 @@ const Self = "/proc/self/exe"
 // with argv (the process's own command line, so that ps shows what the
 // caller typed) and env. It returns only on failure.
 func Run(plan *Plan, argv, env []string) error {
-	fd, err := unix.MemfdCreate("nsbox-plan", 0)
+	fd, gated, err := prepare(plan, env)
 	if err != nil {
 		return err
+	}
+	err = syscall.Exec(Self, argv, gated)
+	unix.Close(fd)
+	return err
+}
+
+// Start is Run in a child process, for a caller that stays to look after
+// it (lxc-attach relaying a terminal). It returns the child's pid.
+func Start(plan *Plan, argv, env []string) (int, error) {
+	fd, gated, err := prepare(plan, env)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	return syscall.ForkExec(Self, argv, &syscall.ProcAttr{Env: gated, Files: []uintptr{0, 1, 2}})
+}
+
+// prepare writes plan to a memfd and returns it and env with the gate.
+func prepare(plan *Plan, env []string) (int, []string, error) {
+	fd, err := unix.MemfdCreate("nsbox-plan", 0)
+	if err != nil {
+		return -1, nil, err
 	}
 	data := plan.Encode()
 	if _, err := unix.Pwrite(fd, data, 0); err != nil {
 		unix.Close(fd)
-		return err
+		return -1, nil, err
 	}
 	gated := make([]string, 0, len(env)+1)
 	for _, kv := range env {
@@ -31,8 +53,5 @@ func Run(plan *Plan, argv, env []string) error {
 			gated = append(gated, kv)
 		}
 	}
-	gated = append(gated, Gate+"="+strconv.Itoa(fd))
-	err = syscall.Exec(Self, argv, gated)
-	unix.Close(fd)
-	return err
+	return fd, append(gated, Gate+"="+strconv.Itoa(fd)), nil
 }

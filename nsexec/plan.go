@@ -154,8 +154,10 @@ const (
 	Prctl Code = 31
 	// Login makes FD the controlling terminal of a new session and the
 	// stdin, stdout and stderr that are terminals. Ints: fd. Strs: msg.
-	Login   Code = 32
-	codeEnd Code = 33
+	Login Code = 32
+	// Quiet silences the messages of later failures (lxc-attach -q).
+	Quiet   Code = 33
+	codeEnd Code = 34
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -344,7 +346,7 @@ var codeNames = [...]string{
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
 	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
 	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
-	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login",
+	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet",
 }
 
 func (c Code) String() string {

@@ -75,6 +75,17 @@ func Inside(m []IDRange, outside uint32) (uint32, bool) {
 	return 0, false
 }
 
+// Outside maps an id of the namespace of the map to the parent
+// namespace, if it is mapped.
+func Outside(m []IDRange, inside uint32) (uint32, bool) {
+	for _, r := range m {
+		if inside >= r.Inside && inside-r.Inside < r.Count {
+			return r.Outside + (inside - r.Inside), true
+		}
+	}
+	return 0, false
+}
+
 // ReadFile reads a file under /proc/PID.
 func ReadFile(root string, pid int, file string) ([]byte, error) {
 	return os.ReadFile(Path(root, pid, file))

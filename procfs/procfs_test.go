@@ -74,6 +74,14 @@ func TestReaders(t *testing.T) {
 		if in, ok := Inside(m, tc.out); in != tc.in || ok != tc.ok {
 			t.Errorf("Inside(%d) = %d, %v; want %d, %v", tc.out, in, ok, tc.in, tc.ok)
 		}
+		if tc.ok {
+			if out, ok := Outside(m, tc.in); out != tc.out || !ok {
+				t.Errorf("Outside(%d) = %d, %v; want %d", tc.in, out, ok, tc.out)
+			}
+		}
+	}
+	if _, ok := Outside(m, 65537); ok {
+		t.Errorf("Outside(65537) mapped")
 	}
 	if n := LastCap(root); n != 40 {
 		t.Errorf("LastCap(fixture) = %d", n)

@@ -179,7 +179,31 @@ func scenarios() []scenario {
 		{name: "container start (pid/mnt/uts/ipc/net + pivot)", nsbox: []string{"unshare", "pivot", "-fpuin", "ROOTFS", "true"},
 			ref:    []string{lookPath("bwrap"), "--unshare-all", "--bind", "ROOTFS", "/", "--proc", "/proc", "--dev", "/dev", "true"},
 			target: "<=1.25", setup: rootfs},
+		{name: "lxc-attach -n C -- true", nsbox: []string{"lxc-attach", "-n", "CONTAINER", "--", "true"},
+			ref: []string{lookPath("lxc-attach"), "-n", "CONTAINER", "--", "true"}, target: "<=0.6", setup: container},
 	}
+}
+
+// container creates and starts an LXC container (test/lxc.sh) and puts
+// its name in place of CONTAINER.
+func container(s *scenario) (func(), error) {
+	if _, err := exec.LookPath("lxc-create"); err != nil {
+		return nil, fmt.Errorf("LXC not installed")
+	}
+	name := fmt.Sprintf("nsbox-test-bench-%d", os.Getpid())
+	cleanup := func() { exec.Command("sh", "test/lxc.sh", "destroy", name).Run() }
+	if out, err := exec.Command("sh", "test/lxc.sh", "create", name).CombinedOutput(); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	for _, argv := range [][]string{s.nsbox, s.ref} {
+		for i := range argv {
+			if argv[i] == "CONTAINER" {
+				argv[i] = name
+			}
+		}
+	}
+	return cleanup, nil
 }
 
 // rootfs builds a busybox root filesystem and puts it in place of ROOTFS.

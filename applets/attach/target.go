@@ -1,0 +1,362 @@
+package attach
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nsbox/nsbox/applets/app"
+	"github.com/nsbox/nsbox/applets/registry"
+	"github.com/nsbox/nsbox/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// nsOrder is LXC's ns_info order: user, mnt, pid, uts, ipc, net, cgroup,
+// time.
+var nsOrder = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.CLONE_NEWUSER, "user"}, {unix.CLONE_NEWNS, "mnt"}, {unix.CLONE_NEWPID, "pid"},
+	{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWIPC, "ipc"}, {unix.CLONE_NEWNET, "net"},
+	{unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWTIME, "time"},
+}
+
+// Target is a running container as attach sees it.
+type Target struct {
+	Pid        int
+	Pidfd      int     // -1 when the kernel has no pidfds
+	Namespaces uintptr // the ones to join
+	CgroupFDs  []int   // cgroup.procs files to write our pid to
+	CapBnd     uint64  // the init's bounding set
+	UID, GID   uint32  // the init's ids, as the host sees them
+	UserNS     bool
+	SetupUID   uint32 // ids to take in its user namespace first
+	SetupGID   uint32
+	Personal   uint64
+	NoNewPrivs bool
+	Env        [][2]string // lxc.environment
+	Devpts     int         // the container's devpts, or -1
+	lxc        bool        // an LXC container (else one of nsbox's)
+}
+
+// lxcError is how LXC's ERROR lines from attach.c look on stderr:
+// "NAME: ../src/lxc/attach.c: FUNC: LINE ERRTEXT - MSG".
+func (o *Options) lxcError(ctx *app.Context, fn string, line int, err error, msg string) {
+	o.lxcLog(ctx, "attach.c", fn, line, err, msg)
+}
+
+// lxcLog is an ERROR line of LXC's from any of its source files.
+func (o *Options) lxcLog(ctx *app.Context, file, fn string, line int, err error, msg string) {
+	text := msg
+	if err != nil {
+		text = app.Strerror(err) + " - " + msg
+	}
+	if !o.Quiet {
+		fmt.Fprintf(ctx.Stderr, "lxc-attach: %s: ../src/lxc/%s: %s: %d %s\n", o.Name, file, fn, line, text)
+	}
+	if o.LogFile == "" {
+		return
+	}
+	// LXC's log file has its own layout, with a time stamp.
+	f, ferr := os.OpenFile(o.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o640)
+	if ferr != nil {
+		return
+	}
+	defer f.Close()
+	now := time.Now().UTC()
+	fmt.Fprintf(f, "lxc-attach %s %s.%03d ERROR    %s - ../src/lxc/%s:%s:%d - %s\n",
+		o.Name, now.Format("20060102150405"), now.Nanosecond()/1e6, strings.TrimSuffix(filepath.Base(file), ".c"), file, fn, line, text)
+}
+
+// Find looks the container up: nsbox's registry first, then LXC.
+func (o *Options) Find(ctx *app.Context) (*Target, error) {
+	if e, err := registry.Lookup(registry.Dir(), "/proc", o.Name); err == nil {
+		if t, err := o.fromRegistry(e); err == nil {
+			return t, nil
+		}
+	}
+	return o.fromLXC(ctx)
+}
+
+// fromRegistry describes a container that nsbox started: every namespace
+// in which its first process differs from us, its cgroups and bounding
+// set.
+func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
+	t := &Target{Pid: e.Pid, Pidfd: -1, Devpts: -1, Personal: archUnchanged}
+	only := uintptr(o.Namespaces) // with -s
+	if fd, err := unix.PidfdOpen(e.Pid, 0); err == nil {
+		t.Pidfd = fd
+	}
+	// With the pidfd held, the pid cannot be reused: check it is still
+	// the process that was registered.
+	if start, err := registry.StartTime("/proc", e.Pid); err != nil || start != e.Start {
+		t.close()
+		return nil, registry.ErrNotFound
+	}
+	self := os.Getpid()
+	for _, n := range nsOrder {
+		theirs, err := procfs.NSInode("/proc", e.Pid, n.name)
+		if err != nil {
+			continue
+		}
+		if ours, err := procfs.NSInode("/proc", self, n.name); err == nil && ours != theirs &&
+			(o.Namespaces < 0 || only&n.flag != 0) {
+			t.Namespaces |= n.flag
+		}
+	}
+	if err := t.readInit(); err != nil {
+		t.close()
+		return nil, err
+	}
+	if o.Flags&^o.Elevated&flagMoveToCgroup != 0 {
+		t.CgroupFDs = procCgroupFDs(e.Pid)
+	}
+	return t, nil
+}
+
+// fromLXC asks a container's monitor what attach needs, as LXC's
+// get_attach_context does.
+func (o *Options) fromLXC(ctx *app.Context) (*Target, error) {
+	r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPID, nil, 0)
+	if err == nil && (r.ret < 0 || r.value <= 0) {
+		err = unix.Errno(-r.ret)
+		if r.ret >= 0 {
+			err = unix.ESRCH
+		}
+	}
+	if err != nil {
+		o.lxcError(ctx, "get_attach_context", 406, err, "Failed to get init pid")
+		o.lxcError(ctx, "lxc_attach", 1470, err, "Failed to get attach context")
+		return nil, app.Exit(1)
+	}
+	t := &Target{Pid: int(r.value), Pidfd: -1, Devpts: -1, Personal: archUnchanged}
+	if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPidfd, nil, 1); err == nil {
+		t.Pidfd = r.fd()
+	}
+	if t.Pidfd < 0 {
+		if fd, err := unix.PidfdOpen(t.Pid, 0); err == nil {
+			t.Pidfd = fd
+		}
+	}
+	clone := uintptr(0)
+	if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetCloneFlags, nil, 0); err == nil && r.ret >= 0 {
+		clone = uintptr(r.value)
+	}
+	if err := t.readInit(); err != nil {
+		t.close()
+		o.lxcError(ctx, "get_attach_context", 406, err, "Failed to get init pid")
+		return nil, app.Exit(1)
+	}
+	move := o.Flags&^o.Elevated&flagMoveToCgroup != 0
+	// Namespaces the container did not make for itself but shares with
+	// no one: those its init got from elsewhere (LXC's ns_inherited).
+	self := os.Getpid()
+	t.Namespaces = clone
+	if o.Namespaces >= 0 {
+		t.Namespaces = uintptr(o.Namespaces)
+	}
+	for _, n := range nsOrder {
+		if clone&n.flag != 0 || (n.flag == unix.CLONE_NEWCGROUP && !move) {
+			continue
+		}
+		theirs, err1 := procfs.NSInode("/proc", t.Pid, n.name)
+		ours, err2 := procfs.NSInode("/proc", self, n.name)
+		if err1 == nil && err2 == nil && ours != theirs {
+			t.Namespaces |= n.flag
+		}
+	}
+	config := o.RCFile
+	if config == "" {
+		config = filepath.Join(o.LXCPath, o.Name, "config")
+	}
+	kvs := readConfig(config, nil)
+	for _, kv := range kvs {
+		switch kv[0] {
+		case "lxc.arch":
+			if p, ok := parseArch(kv[1]); ok {
+				t.Personal = p
+			}
+		case "lxc.no_new_privs":
+			t.NoNewPrivs = kv[1] == "1"
+		}
+	}
+	t.Env = configEnvironment(kvs)
+	t.lxc = true
+	if move {
+		t.CgroupFDs = lxcCgroupProcs(lxcCgroupFDs(o.LXCPath, o.Name))
+	}
+	return t, nil
+}
+
+// readInit reads the init's ids, bounding set and id map.
+func (t *Target) readInit() error {
+	b, err := procfs.ReadFile("/proc", t.Pid, "status")
+	if err != nil {
+		return err
+	}
+	s := bufio.NewScanner(bytes.NewReader(b))
+	for s.Scan() {
+		k, v, _ := strings.Cut(s.Text(), ":")
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		switch k {
+		case "Uid", "Gid":
+			n, _ := strconv.ParseUint(f[0], 10, 32)
+			if k == "Uid" {
+				t.UID = uint32(n)
+			} else {
+				t.GID = uint32(n)
+			}
+		case "CapBnd":
+			t.CapBnd, _ = strconv.ParseUint(f[0], 16, 64)
+		}
+	}
+	t.SetupUID, t.SetupGID = t.UID, t.GID
+	if m, err := procfs.ReadFile("/proc", t.Pid, "uid_map"); err == nil {
+		if _, ok := procfs.Outside(procfs.ParseIDMap(m), 0); ok {
+			t.SetupUID = 0
+		}
+	}
+	if m, err := procfs.ReadFile("/proc", t.Pid, "gid_map"); err == nil {
+		if _, ok := procfs.Outside(procfs.ParseIDMap(m), 0); ok {
+			t.SetupGID = 0
+		}
+	}
+	return nil
+}
+
+func (t *Target) close() {
+	if t.Pidfd >= 0 {
+		unix.Close(t.Pidfd)
+	}
+	for _, fd := range t.CgroupFDs {
+		unix.Close(fd)
+	}
+	if t.Devpts >= 0 {
+		unix.Close(t.Devpts)
+	}
+}
+
+// lxcCgroupProcs turns the container's cgroup directories into open
+// cgroup.procs files, as LXC's cgroup_attach does: in the unified
+// hierarchy the process goes to the leaf ".lxc" (made if need be), since
+// a cgroup with children may hold no processes; in a v1 hierarchy to the
+// directory itself.
+func lxcCgroupProcs(dirs []int) []int {
+	var procs []int
+	for _, dfd := range dirs {
+		var st unix.Statfs_t
+		name := "cgroup.procs"
+		if unix.Fstatfs(dfd, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+			if err := unix.Mkdirat(dfd, ".lxc", 0o755); err == nil || err == unix.EEXIST {
+				name = ".lxc/cgroup.procs"
+			}
+		}
+		if fd, err := unix.Openat(dfd, name, unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
+			procs = append(procs, fd)
+		}
+		unix.Close(dfd)
+	}
+	return procs
+}
+
+// procCgroupFDs opens the cgroup.procs files of pid's cgroups in every
+// hierarchy where they are not ours.
+func procCgroupFDs(pid int) []int {
+	theirs, err := procfs.ReadFile("/proc", pid, "cgroup")
+	if err != nil {
+		return nil
+	}
+	ours, _ := os.ReadFile("/proc/self/cgroup")
+	mine := map[string]bool{}
+	for _, l := range strings.Split(string(ours), "\n") {
+		mine[l] = true
+	}
+	mounts := cgroupMounts()
+	var fds []int
+	for _, l := range strings.Split(string(theirs), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 || mine[l] {
+			continue
+		}
+		dir, ok := mounts[f[1]]
+		if !ok {
+			continue
+		}
+		if fd, err := unix.Open(filepath.Join(dir, f[2], "cgroup.procs"), unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}
+
+// cgroupMounts maps each hierarchy's controller list as /proc/PID/cgroup
+// names it ("" for cgroup2, "cpu,cpuacct", "name=systemd") to where it is
+// mounted.
+func cgroupMounts() map[string]string {
+	m := map[string]string{}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return m
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		pre, post, ok := strings.Cut(l, " - ")
+		if !ok {
+			continue
+		}
+		pf, sf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(sf) < 3 || pf[3] != "/" {
+			continue
+		}
+		var key string
+		switch sf[0] {
+		case "cgroup2":
+			key = ""
+		case "cgroup":
+			var ctl []string
+			for _, opt := range strings.Split(sf[2], ",") {
+				switch opt {
+				case "rw", "ro", "nosuid", "nodev", "noexec", "relatime", "clone_children", "xattr", "noprefix":
+				default:
+					if !strings.HasPrefix(opt, "release_agent=") {
+						ctl = append(ctl, opt)
+					}
+				}
+			}
+			key = strings.Join(ctl, ",")
+		default:
+			continue
+		}
+		if _, seen := m[key]; !seen {
+			m[key] = unescapeMount(pf[4])
+		}
+	}
+	return m
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
