@@ -355,24 +355,50 @@ static void forward_signal(int sig)
 		kill(forward_pid, sig);
 }
 
-// registry is the named-container entry the parent of a Fork step keeps
-// for its child (see applets/registry), or "".
-static const char *registry = "";
+// The named-container entry the parent of a Fork step keeps for its child
+// (see applets/registry): its directory, held open from before the fork,
+// since a pivot_root in the child's mount namespace (which may be the
+// parent's too) moves the parent's root as well; and its name there.
+static int registry_dir = -1, registry_proc = -1;
+static const char *registry_name = "";
 
-// register_child records pid and its start time in registry, atomically.
+// registry_open opens the directory of the entry path, before the fork.
+static void registry_open(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (slash == path ? 1 : (int)(slash - path)) : 1,
+		 slash ? path : ".");
+	registry_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (registry_dir < 0)
+		die("cannot register container: %s", dir);
+	registry_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (registry_proc < 0)
+		die("cannot register container: /proc");
+	registry_name = slash ? slash + 1 : path;
+}
+
+// unregister removes the entry, if there is one.
+static void unregister(void)
+{
+	if (registry_dir >= 0)
+		unlinkat(registry_dir, registry_name, 0);
+}
+
+// register_child records pid and its start time in the entry, atomically.
 static void register_child(pid_t pid)
 {
 	char path[64], buf[4096], tmp[4096], line[64];
-	const char *slash = strrchr(registry, '/');
 	int fd, len;
 	ssize_t n;
 	char *p;
 	unsigned long long start = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	fd = openat(registry_proc, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die("cannot register container: %s", path);
+		die("cannot register container: /proc/%s", path);
 	n = read_all(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
@@ -381,13 +407,13 @@ static void register_child(pid_t pid)
 	for (len = 0; p && len < 20; len++)
 		p = strchr(p + 1, ' ');
 	if (!p || sscanf(p + 1, "%llu", &start) != 1)
-		diex("cannot register container: bad %s", path);
-	snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp", slash ? (int)(slash - registry) : 1,
-		 slash ? registry : ".", slash ? slash + 1 : registry);
+		diex("cannot register container: bad /proc/%s", path);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", registry_name);
 	len = snprintf(line, sizeof(line), "%d %llu\n", (int)pid, start);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, line, len) < 0 || close(fd) < 0 || rename(tmp, registry) < 0)
-		die("cannot register container: %s", registry);
+	fd = openat(registry_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, line, len) < 0 || close(fd) < 0 ||
+	    renameat(registry_dir, tmp, registry_dir, registry_name) < 0)
+		die("cannot register container: %s", registry_name);
 }
 
 // The parent of a Fork step ends the way its child ended, as unshare does.
@@ -399,8 +425,7 @@ static void mirror_unshare(pid_t pid)
 	do {
 		rc = waitpid(pid, &status, 0);
 	} while (rc == -1 && errno == EINTR);
-	if (*registry)
-		unlink(registry);
+	unregister();
 	if (rc == -1)
 		die("waitpid failed");
 	if (WIFEXITED(status))
@@ -430,8 +455,7 @@ static void mirror_lxc(pid_t pid)
 		if (errno != EINTR)
 			die("waitpid failed");
 	}
-	if (*registry)
-		unlink(registry);
+	unregister();
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
@@ -454,8 +478,7 @@ static void mirror_nsenter(pid_t pid)
 			break;
 		}
 	}
-	if (*registry)
-		unlink(registry);
+	unregister();
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
@@ -903,11 +926,19 @@ static void run(struct op *ops, int n)
 			// done (say, moving it into a cgroup).
 			if (hold && pipe2(go, O_CLOEXEC) < 0)
 				die("pipe failed");
+			if (*S(o, 0))
+				registry_open(S(o, 0));
 			pid = fork();
 			if (pid < 0)
 				die("fork failed");
 			if (pid == 0) {
 				forward_pid = 0;
+				if (registry_dir >= 0) {
+					// The entry is the parent's to keep.
+					close(registry_dir);
+					close(registry_proc);
+					registry_dir = registry_proc = -1;
+				}
 				if (hold) {
 					char c;
 
@@ -933,8 +964,7 @@ static void run(struct op *ops, int n)
 			}
 			if (forward)
 				forward_pid = pid;
-			registry = S(o, 0);
-			if (*registry)
+			if (registry_dir >= 0)
 				register_child(pid);
 			forked_child = pid;
 			if (hold)

@@ -113,9 +113,12 @@ func PivotMain(ctx *app.Context) error {
 
 // checkPivot refuses, before anything changes, what would fail halfway.
 func (pv *Pivot) check(command []string) error {
-	for _, dir := range append([]string{pv.RootFS}, pv.Lowers...) {
+	if err := checkDir(pv.RootFS); err != nil {
+		return app.Errorf(err, "cannot use '%s' as root", pv.RootFS)
+	}
+	for _, dir := range pv.Lowers {
 		if err := checkDir(dir); err != nil {
-			return app.Errorf(err, "cannot use '%s' as root", dir)
+			return app.Errorf(err, "cannot use '%s' as an overlay layer", dir)
 		}
 	}
 	if (pv.Upper == "") != (pv.Work == "") {

@@ -65,7 +65,7 @@ func TestPivotChecks(t *testing.T) {
 		{[]string{empty}, "no command given and no /bin/sh in '" + empty + "'"},
 		{[]string{"--upper", empty, "--overlay", root}, "--upper and --work go together"},
 		{[]string{"--upper", empty, "--work", empty, root}, "--upper and --work need --overlay"},
-		{[]string{"--lower", "/nonexistent", root}, "cannot use '/nonexistent' as root: No such file or directory"},
+		{[]string{"--lower", "/nonexistent", root}, "cannot use '/nonexistent' as an overlay layer: No such file or directory"},
 		{[]string{"--name", "a/b", root}, "invalid container name 'a/b'"},
 	} {
 		o, err := pivotParse(t, sys, tc.args...)
