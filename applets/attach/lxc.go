@@ -20,10 +20,8 @@ import (
 //	          answers such as a pid live here), then datalen bytes; file
 //	          descriptors come with the first part (SCM_RIGHTS)
 const (
-	cmdGetState       = 3
 	cmdGetInitPID     = 4
 	cmdGetCloneFlags  = 5
-	cmdGetConfigItem  = 7
 	cmdGetCgroup2FD   = 17
 	cmdGetInitPidfd   = 18
 	cmdGetDevptsFD    = 21
@@ -33,9 +31,6 @@ const (
 	lxcCmdDataMax     = 1 << 16
 	abstractPathLimit = 108 - 2
 )
-
-// lxcStateRunning is LXC's RUNNING in lxc_state_t.
-var lxcStates = []string{"STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED"}
 
 type lxcResponse struct {
 	ret   int32
@@ -148,28 +143,6 @@ func (r *lxcResponse) fd() int {
 	}
 	r.fds = nil
 	return fd
-}
-
-// lxcConfigItem asks a running container for a configuration item.
-func lxcConfigItem(lxcpath, name, item string) (string, bool) {
-	r, err := lxcCommand(lxcpath, name, cmdGetConfigItem, append([]byte(item), 0), 0)
-	if err != nil || r.ret != 0 || len(r.data) == 0 {
-		return "", false
-	}
-	s := string(r.data)
-	if i := indexNul(s); i >= 0 {
-		s = s[:i]
-	}
-	return s, true
-}
-
-func indexNul(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 // lxcCgroupFDs returns the container's cgroup directories (one per

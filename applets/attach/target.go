@@ -219,18 +219,27 @@ func (t *Target) readInit() error {
 			t.CapBnd, _ = strconv.ParseUint(f[0], 16, 64)
 		}
 	}
-	t.SetupUID, t.SetupGID = t.UID, t.GID
-	if m, err := procfs.ReadFile("/proc", t.Pid, "uid_map"); err == nil {
-		if _, ok := procfs.Outside(procfs.ParseIDMap(m), 0); ok {
-			t.SetupUID = 0
-		}
-	}
-	if m, err := procfs.ReadFile("/proc", t.Pid, "gid_map"); err == nil {
-		if _, ok := procfs.Outside(procfs.ParseIDMap(m), 0); ok {
-			t.SetupGID = 0
-		}
-	}
+	// In its user namespace, attach becomes root there if root is mapped,
+	// else takes the init's own ids, as they are seen inside.
+	t.SetupUID, t.SetupGID = setupID("uid_map", t.Pid, t.UID), setupID("gid_map", t.Pid, t.GID)
 	return nil
+}
+
+// setupID is 0 if the map of pid's user namespace maps 0, else id (as
+// the host sees it) as that namespace sees it.
+func setupID(file string, pid int, id uint32) uint32 {
+	b, err := procfs.ReadFile("/proc", pid, file)
+	if err != nil {
+		return id
+	}
+	m := procfs.ParseIDMap(b)
+	if _, ok := procfs.Outside(m, 0); ok {
+		return 0
+	}
+	if in, ok := procfs.Inside(m, id); ok {
+		return in
+	}
+	return id
 }
 
 func (t *Target) close() {

@@ -3,6 +3,7 @@ package attach
 import (
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/nsbox/nsbox/applets/app"
@@ -17,9 +18,10 @@ import (
 // devpts, as its controlling terminal, so nothing it does (TIOCSTI
 // included) reaches the caller's.
 type terminal struct {
-	ptx   int // our side
-	child int // the command's side, left open across exec
-	peer  int // the caller's terminal
+	once  sync.Once // restore, once, from wherever we end
+	ptx   int       // our side
+	child int       // the command's side, left open across exec
+	peer  int       // the caller's terminal
 	log   *os.File
 	saved *unix.Termios
 }
@@ -108,10 +110,11 @@ func (term *terminal) raw() {
 }
 
 func (term *terminal) restore() {
-	if term.saved != nil {
-		unix.IoctlSetTermios(term.peer, unix.TCSETSF, term.saved)
-		term.saved = nil
-	}
+	term.once.Do(func() {
+		if term.saved != nil {
+			unix.IoctlSetTermios(term.peer, unix.TCSETSF, term.saved)
+		}
+	})
 }
 
 // run starts the plan in a child and relays between the caller's
@@ -129,6 +132,16 @@ func (term *terminal) run(ctx *app.Context, plan *nsexec.Plan, env []string) err
 	// ^C and ^\ reach the command through the pty; one sent to us alone
 	// must not leave the terminal raw.
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
+	// Killed from outside, we go as LXC goes (the command stays), but
+	// with the caller's terminal as it was.
+	fatal := make(chan os.Signal, 1)
+	signal.Notify(fatal, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := (<-fatal).(syscall.Signal)
+		term.restore()
+		signal.Reset(sig)
+		syscall.Kill(os.Getpid(), sig)
+	}()
 	term.raw()
 	go func() {
 		for range winch {

@@ -127,6 +127,15 @@ $(readlink /proc/self/ns/net)"
 	expect 0 "$(grep CapBnd /proc/self/status)"
 }
 
+@test "-a sets the personality: i686 inside on x86_64" {
+	container
+	[ "$(uname -m)" = x86_64 ] || skip "needs an x86_64 host"
+	same lxc-attach -n "$C" -a i686 -- uname -m
+	expect 0 i686
+	same lxc-attach -n "$C" -a x86_64 -- uname -m
+	expect 0 x86_64
+}
+
 @test "-u and -g choose the ids inside" {
 	container
 	same lxc-attach -n "$C" -u 1000 -g 5 -- id
@@ -200,8 +209,18 @@ named() {
 	nsb_run lxc-attach -n $name -s UTSNAME -- readlink /proc/self/ns/uts /proc/self/ns/pid
 	expect 0 "$(readlink /proc/$target/ns/uts)
 $(readlink /proc/self/ns/pid)"
+	# In a user namespace: its root when root is mapped, else the ids its
+	# first process has there.
+	first=$target
+	for map in "-r:0 0" "--map-user=1000 --map-group=100:1000 100"; do
+		named $name-u nsb unshare --name $name-u -U ${map%%:*} -fp --kill-child sleep 300
+		nsb_run lxc-attach -n $name-u -- sh -c 'echo $(id -u) $(id -g)'
+		expect 0 "${map#*:}"
+		kill -KILL "$target"
+		wait_for sh -c "! test -e /run/nsbox/$name-u"
+	done
 	# When it ends, its entry goes and attach says what LXC says.
-	kill -KILL "$target"
+	kill -KILL "$first"
 	wait_for sh -c "! test -e /run/nsbox/$name"
 	nsb_run lxc-attach -n $name -- true
 	expect 1 "" "lxc-attach: $name: ../src/lxc/attach.c: get_attach_context: 406 Connection refused - Failed to get init pid
@@ -262,6 +281,14 @@ in_pty() {
 	grep -qx '30 100' "$BATS_TEST_TMPDIR/nsb.pty"
 	grep -qx 'restored' "$BATS_TEST_TMPDIR/nsb.pty"
 	grep -qx 'restored after a signal' "$BATS_TEST_TMPDIR/nsb.pty"
+	# Killed itself, nsbox's lxc-attach still leaves the terminal as it was.
+	out=$(PATH="$NSDIR:$PATH" in_pty "
+		before=\$(stty -g)
+		lxc-attach -n $C -- sleep 2 </dev/tty &
+		sleep 0.3; kill -TERM \$!; wait \$!; echo rc=\$?
+		[ \"\$(stty -g)\" = \"\$before\" ] && echo restored after SIGTERM" | tr -d '\r')
+	[ "$out" = "rc=143
+restored after SIGTERM" ] || { echo "$out"; false; }
 	grep -q 'logged' "$BATS_TEST_TMPDIR/nsb.ptylog"
 	diff <(tr -d '\r' <"$BATS_TEST_TMPDIR/nsb.ptylog") <(tr -d '\r' <"$BATS_TEST_TMPDIR/ref.ptylog")
 }
