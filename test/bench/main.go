@@ -28,7 +28,11 @@ type scenario struct {
 	ref    []string
 	target string // the ratio to meet, as the design states it
 	setup  func(s *scenario) (cleanup func(), err error)
+	burst  bool // also start a burst of them at once
 }
+
+// burstSize is how many containers start at once in a burst.
+const burstSize = 100
 
 func main() {
 	nsbox := flag.String("nsbox", "./nsbox", "the nsbox binary")
@@ -82,21 +86,79 @@ func main() {
 			fmt.Printf("%-44s skipped: %s not installed\n", s.name, s.ref[0])
 			continue
 		}
-		run(&s, *n)
+		a, b := run(&s, *n)
+		if s.burst && a > 0 {
+			bursts(&s, a, b)
+		}
 	}
 }
 
-func run(s *scenario, n int) {
+// bursts starts burstSize of each side at once, a few times, and prints
+// the median time per burst and how the cost per start grows against a
+// single start (a, b: the single medians).
+func bursts(s *scenario, a, b time.Duration) {
+	var da, db []time.Duration
+	for i := 0; i < 5; i++ {
+		d, err := burst(s.nsbox, burstSize)
+		if err != nil {
+			fmt.Printf("%-44s failed: nsbox: %v\n", "  "+strconv.Itoa(burstSize)+" at once", err)
+			return
+		}
+		da = append(da, d)
+		if d, err = burst(s.ref, burstSize); err != nil {
+			fmt.Printf("%-44s failed: reference: %v\n", "  "+strconv.Itoa(burstSize)+" at once", err)
+			return
+		}
+		db = append(db, d)
+	}
+	ma, mb := median(da), median(db)
+	fmt.Printf("%-44s %8.2fms %8.2fms %7.2f   per start: nsbox %.2fms (%.2fx single), reference %.2fms (%.2fx single)\n",
+		"  "+strconv.Itoa(burstSize)+" at once (whole burst)", ms(ma), ms(mb), float64(ma)/float64(mb),
+		ms(ma)/burstSize, float64(ma)/burstSize/float64(a), ms(mb)/burstSize, float64(mb)/burstSize/float64(b))
+}
+
+// burst starts n copies of argv at once and waits for all of them.
+func burst(argv []string, n int) (time.Duration, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer devnull.Close()
+	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
+	start := time.Now()
+	var pids []int
+	for i := 0; i < n; i++ {
+		pid, err := syscall.ForkExec(argv[0], argv, attr)
+		if err != nil {
+			return 0, err
+		}
+		pids = append(pids, pid)
+	}
+	failed := 0
+	for _, pid := range pids {
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
+			failed++
+		}
+	}
+	d := time.Since(start)
+	if failed > 0 {
+		return d, fmt.Errorf("%d of %d failed", failed, n)
+	}
+	return d, nil
+}
+
+func run(s *scenario, n int) (time.Duration, time.Duration) {
 	var a, b []time.Duration
 	// Warm the page cache and the dentry cache for both sides.
 	for i := 0; i < 10; i++ {
 		if _, err := once(s.nsbox); err != nil {
 			fmt.Printf("%-44s failed: nsbox: %v\n", s.name, err)
-			return
+			return 0, 0
 		}
 		if _, err := once(s.ref); err != nil {
 			fmt.Printf("%-44s failed: reference: %v\n", s.name, err)
-			return
+			return 0, 0
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -108,6 +170,7 @@ func run(s *scenario, n int) {
 	ma, mb := median(a), median(b)
 	fmt.Printf("%-44s %8.2fms %8.2fms %7.2f %8s %9s %9s\n", s.name,
 		ms(ma), ms(mb), float64(ma)/float64(mb), s.target, peakRSS(s.nsbox), peakRSS(s.ref))
+	return ma, mb
 }
 
 // peakRSS runs argv once under GNU time, which forks (a vfork from this
@@ -178,7 +241,7 @@ func scenarios() []scenario {
 			setup: target(unshare, "-fpmuin", "--kill-child", "--mount-proc", "sleep", "3600")},
 		{name: "container start (pid/mnt/uts/ipc/net + pivot)", nsbox: []string{"unshare", "pivot", "-fpuin", "ROOTFS", "true"},
 			ref:    []string{lookPath("bwrap"), "--unshare-all", "--bind", "ROOTFS", "/", "--proc", "/proc", "--dev", "/dev", "true"},
-			target: "<=1.25", setup: rootfs},
+			target: "<=1.25", setup: rootfs, burst: true},
 		{name: "lxc-attach -n C -- true", nsbox: []string{"lxc-attach", "-n", "CONTAINER", "--", "true"},
 			ref: []string{lookPath("lxc-attach"), "-n", "CONTAINER", "--", "true"}, target: "<=0.6", setup: container},
 	}
