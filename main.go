@@ -8,17 +8,14 @@ import "C" // nsexec.c: the constructor
 
 import (
 	"os"
-	"runtime"
 
 	"github.com/moby/sys/reexec"
 	"github.com/nsbox/nsbox/applets"
 )
 
-// init runs on the main thread, which the constructor confined to one CPU
-// so that the Go runtime starts lean: give the caller's CPUs back, and
-// keep main on this thread, the one that execs or starts the target.
+// init gives the process back the caller's CPUs: the constructor confined
+// it to one so that the Go runtime starts lean.
 func init() {
-	runtime.LockOSThread()
 	C.nsbox_restore_cpus()
 }
 

@@ -14,6 +14,7 @@
 // stands in for; this file only adds ": strerror(errno)" the way err(3)
 // does.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1099,11 +1100,42 @@ static void narrow_cpus(void)
 		caller_cpus_len = n;
 }
 
-// nsbox_restore_cpus undoes narrow_cpus on the calling thread (main's).
+// nsbox_restore_cpus undoes narrow_cpus on every thread of the process:
+// the runtime has started a few by now, on the one CPU, and any of them
+// may start the next. A thread made during a pass is caught by the next
+// one; the passes end when one finds no new thread.
 void nsbox_restore_cpus(void)
 {
-	if (caller_cpus_len > 0)
-		syscall(SYS_sched_setaffinity, 0, caller_cpus_len, caller_cpus);
+	pid_t seen[64];
+	int nseen = 0, pass, grew = 1;
+
+	if (caller_cpus_len <= 0)
+		return;
+	for (pass = 0; pass < 8 && grew; pass++) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+
+		grew = 0;
+		if (!d)
+			break;
+		while ((e = readdir(d))) {
+			pid_t tid = (pid_t)atoi(e->d_name);
+			int k;
+
+			if (tid <= 0)
+				continue;
+			for (k = 0; k < nseen && seen[k] != tid; k++)
+				;
+			if (k < nseen)
+				continue;
+			if (nseen < (int)(sizeof(seen) / sizeof(seen[0])))
+				seen[nseen++] = tid;
+			grew = 1;
+			syscall(SYS_sched_setaffinity, tid, caller_cpus_len, caller_cpus);
+		}
+		closedir(d);
+	}
+	syscall(SYS_sched_setaffinity, 0, caller_cpus_len, caller_cpus);
 	caller_cpus_len = -1;
 }
 

@@ -88,13 +88,45 @@ func Outside(m []IDRange, inside uint32) (uint32, bool) {
 
 // ReadFile reads a file under /proc/PID.
 func ReadFile(root string, pid int, file string) ([]byte, error) {
-	return os.ReadFile(Path(root, pid, file))
+	return Read(Path(root, pid, file))
+}
+
+// Read reads a whole file as os.ReadFile does, with plain system calls:
+// os.ReadFile registers what it opens with the runtime's poller (files in
+// /proc can be polled), which costs nsbox's short runs an epoll instance
+// and a few calls per file. Errors are *os.PathError, as os's.
+func Read(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	for err == unix.EINTR {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	b := make([]byte, 0, 4096)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return b, nil
+		}
+		b = b[:len(b)+n]
+	}
 }
 
 // LastCap is the highest capability number the kernel knows, from
 // root's sys/kernel/cap_last_cap, else by probing the bounding set.
 func LastCap(root string) int {
-	if b, err := os.ReadFile(filepath.Join(root, "sys/kernel/cap_last_cap")); err == nil {
+	if b, err := Read(filepath.Join(root, "sys/kernel/cap_last_cap")); err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
 			return n
 		}

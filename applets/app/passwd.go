@@ -1,11 +1,11 @@
 package app
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nsbox/nsbox/procfs"
 )
 
 // Account is one line of /etc/passwd or /etc/group.
@@ -30,15 +30,12 @@ func LookupGroup(root, name string, gid uint32, byName bool) (*Account, bool) {
 }
 
 func lookup(path, name string, id uint32, byName, passwd bool) (*Account, bool) {
-	f, err := os.Open(path)
+	b, err := procfs.Read(path)
 	if err != nil {
 		return nil, false
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 4096), 1<<20)
-	for s.Scan() {
-		fields := strings.Split(s.Text(), ":")
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Split(line, ":")
 		if len(fields) < 3 || fields[0] == "" || fields[0][0] == '+' || fields[0][0] == '-' {
 			continue
 		}

@@ -1,11 +1,12 @@
 package attach
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nsbox/nsbox/procfs"
 )
 
 // readConfig reads the "key = value" lines of an LXC configuration file,
@@ -38,15 +39,13 @@ func readConfig(path string, seen map[string]bool) [][2]string {
 		}
 		return kvs
 	}
-	f, err := os.Open(path)
+	b, err := procfs.Read(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
 	var kvs [][2]string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}

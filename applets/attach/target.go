@@ -99,17 +99,10 @@ func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
 		t.close()
 		return nil, registry.ErrNotFound
 	}
-	self := os.Getpid()
-	for _, n := range nsOrder {
-		theirs, err := procfs.NSInode("/proc", e.Pid, n.name)
-		if err != nil {
-			continue
-		}
-		if ours, err := procfs.NSInode("/proc", self, n.name); err == nil && ours != theirs &&
-			(o.Namespaces < 0 || only&n.flag != 0) {
-			t.Namespaces |= n.flag
-		}
+	if o.Namespaces < 0 {
+		only = ^uintptr(0)
 	}
+	t.Namespaces = differing(e.Pid, only)
 	if err := t.readInit(); err != nil {
 		t.close()
 		return nil, err
@@ -123,53 +116,68 @@ func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
 // fromLXC asks a container's monitor what attach needs, as LXC's
 // get_attach_context does.
 func (o *Options) fromLXC(ctx *app.Context) (*Target, error) {
-	r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPID, nil, 0)
-	if err == nil && (r.ret < 0 || r.value <= 0) {
-		err = unix.Errno(-r.ret)
-		if r.ret >= 0 {
-			err = unix.ESRCH
+	// Each command is a connection the monitor serves in turn (about a
+	// third of a millisecond here): ask only what is needed. The init's
+	// pidfd names its pid too.
+	t := &Target{Pid: -1, Pidfd: -1, Devpts: -1, Personal: archUnchanged}
+	r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPidfd, nil, 1)
+	if err == nil {
+		if t.Pidfd = r.fd(); t.Pidfd >= 0 {
+			t.Pid = pidfdPid(t.Pidfd)
+		}
+	}
+	if err == nil && t.Pid <= 0 {
+		// An LXC without pidfds: the pid, then a pidfd of our own.
+		if r, err = lxcCommand(o.LXCPath, o.Name, cmdGetInitPID, nil, 0); err == nil {
+			switch {
+			case r.ret < 0:
+				err = unix.Errno(-r.ret)
+			case r.value <= 0:
+				err = unix.ESRCH
+			default:
+				t.Pid = int(r.value)
+			}
+		}
+		if err == nil && t.Pidfd < 0 {
+			if fd, err := unix.PidfdOpen(t.Pid, 0); err == nil {
+				t.Pidfd = fd
+			}
 		}
 	}
 	if err != nil {
+		t.close()
 		o.lxcError(ctx, "get_attach_context", 406, err, "Failed to get init pid")
 		o.lxcError(ctx, "lxc_attach", 1470, err, "Failed to get attach context")
 		return nil, app.Exit(1)
-	}
-	t := &Target{Pid: int(r.value), Pidfd: -1, Devpts: -1, Personal: archUnchanged}
-	if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPidfd, nil, 1); err == nil {
-		t.Pidfd = r.fd()
-	}
-	if t.Pidfd < 0 {
-		if fd, err := unix.PidfdOpen(t.Pid, 0); err == nil {
-			t.Pidfd = fd
-		}
-	}
-	clone := uintptr(0)
-	if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetCloneFlags, nil, 0); err == nil && r.ret >= 0 {
-		clone = uintptr(r.value)
 	}
 	if err := t.readInit(); err != nil {
 		t.close()
 		o.lxcError(ctx, "get_attach_context", 406, err, "Failed to get init pid")
 		return nil, app.Exit(1)
 	}
+	// The namespaces: those the container made (its clone flags, or the
+	// ones -s names) and those its init shares with someone other than us
+	// (LXC's ns_inherited; the cgroup one only when we join its cgroup).
+	// Without -s and with the cgroup joined that is simply every one in
+	// which the init differs from us, since one it made differs too: the
+	// clone flags are not asked for then.
 	move := o.Flags&^o.Elevated&flagMoveToCgroup != 0
-	// Namespaces the container did not make for itself but shares with
-	// no one: those its init got from elsewhere (LXC's ns_inherited).
-	self := os.Getpid()
-	t.Namespaces = clone
-	if o.Namespaces >= 0 {
-		t.Namespaces = uintptr(o.Namespaces)
-	}
-	for _, n := range nsOrder {
-		if clone&n.flag != 0 || (n.flag == unix.CLONE_NEWCGROUP && !move) {
-			continue
+	if o.Namespaces < 0 && move {
+		t.Namespaces = differing(t.Pid, ^uintptr(0))
+	} else {
+		clone := uintptr(0)
+		if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetCloneFlags, nil, 0); err == nil && r.ret >= 0 {
+			clone = uintptr(r.value)
 		}
-		theirs, err1 := procfs.NSInode("/proc", t.Pid, n.name)
-		ours, err2 := procfs.NSInode("/proc", self, n.name)
-		if err1 == nil && err2 == nil && ours != theirs {
-			t.Namespaces |= n.flag
+		t.Namespaces = clone
+		if o.Namespaces >= 0 {
+			t.Namespaces = uintptr(o.Namespaces)
 		}
+		inherit := ^clone
+		if !move {
+			inherit &^= unix.CLONE_NEWCGROUP
+		}
+		t.Namespaces |= differing(t.Pid, inherit)
 	}
 	config := o.RCFile
 	if config == "" {
@@ -192,6 +200,24 @@ func (o *Options) fromLXC(ctx *app.Context) (*Target, error) {
 		t.CgroupFDs = lxcCgroupProcs(lxcCgroupFDs(o.LXCPath, o.Name))
 	}
 	return t, nil
+}
+
+// differing is the namespace types among mask in which pid is not where
+// we are.
+func differing(pid int, mask uintptr) uintptr {
+	var ns uintptr
+	self := os.Getpid()
+	for _, n := range nsOrder {
+		if mask&n.flag == 0 {
+			continue
+		}
+		theirs, err1 := procfs.NSInode("/proc", pid, n.name)
+		ours, err2 := procfs.NSInode("/proc", self, n.name)
+		if err1 == nil && err2 == nil && ours != theirs {
+			ns |= n.flag
+		}
+	}
+	return ns
 }
 
 // readInit reads the init's ids, bounding set and id map.
@@ -242,6 +268,22 @@ func setupID(file string, pid int, id uint32) uint32 {
 	return id
 }
 
+// pidfdPid is the pid a pidfd stands for, from its fdinfo, or -1.
+func pidfdPid(fd int) int {
+	b, err := procfs.Read("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Pid:"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
 func (t *Target) close() {
 	if t.Pidfd >= 0 {
 		unix.Close(t.Pidfd)
@@ -284,7 +326,7 @@ func procCgroupFDs(pid int) []int {
 	if err != nil {
 		return nil
 	}
-	ours, _ := os.ReadFile("/proc/self/cgroup")
+	ours, _ := procfs.Read("/proc/self/cgroup")
 	mine := map[string]bool{}
 	for _, l := range strings.Split(string(ours), "\n") {
 		mine[l] = true
@@ -312,7 +354,7 @@ func procCgroupFDs(pid int) []int {
 // mounted.
 func cgroupMounts() map[string]string {
 	m := map[string]string{}
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	b, err := procfs.Read("/proc/self/mountinfo")
 	if err != nil {
 		return m
 	}

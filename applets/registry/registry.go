@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nsbox/nsbox/procfs"
 )
 
 // Dir is where entries live: /run/nsbox for root, else the user's runtime
@@ -53,7 +55,7 @@ func Path(dir, name string) string { return filepath.Join(dir, name) }
 
 // StartTime reads the start time of pid from proc ("/proc").
 func StartTime(proc string, pid int) (uint64, error) {
-	b, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	b, err := procfs.Read(filepath.Join(proc, strconv.Itoa(pid), "stat"))
 	if err != nil {
 		return 0, err
 	}
@@ -73,7 +75,7 @@ func StartTime(proc string, pid int) (uint64, error) {
 
 // Lookup returns the live entry for name. A dead entry is removed.
 func Lookup(dir, proc, name string) (*Entry, error) {
-	b, err := os.ReadFile(Path(dir, name))
+	b, err := procfs.Read(Path(dir, name))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, ErrNotFound

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/cnum"
+	"github.com/nsbox/nsbox/procfs"
 )
 
 // mapRanges reads one --map-users/--map-groups value: "auto", "subids",
@@ -47,7 +47,7 @@ func subidRange(sys *Sys, file string, identity bool) (Range, error) {
 	if !ok {
 		return Range{}, app.Errorx("you (user %d) don't exist.", int32(sys.EUID))
 	}
-	data, err := os.ReadFile(sys.path(file))
+	data, err := procfs.Read(sys.path(file))
 	if err != nil {
 		return Range{}, app.Errorf(err, "could not open '%s'", file)
 	}
@@ -97,7 +97,7 @@ func cstrtoul(s string) uint64 {
 // kernelMap passes through every id mapped into our own namespace
 // (--map-users=all).
 func kernelMap(sys *Sys, file string) ([]Range, error) {
-	data, err := os.ReadFile(sys.path(file))
+	data, err := procfs.Read(sys.path(file))
 	if err != nil {
 		return nil, app.Errorf(err, "could not open '%s'", file)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/getopt"
 	"github.com/nsbox/nsbox/nsexec"
+	"github.com/nsbox/nsbox/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -153,7 +154,7 @@ func (pv *Pivot) check(command []string) error {
 }
 
 func filesystemSupported(fs string) bool {
-	b, err := os.ReadFile("/proc/filesystems")
+	b, err := procfs.Read("/proc/filesystems")
 	return err == nil && strings.Contains(string(b), "\t"+fs+"\n")
 }
 

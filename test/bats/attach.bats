@@ -43,6 +43,9 @@ init_of() { lxc-info -n "$1" -pH; }
 	[ "$(echo "$output" | head -1)" = "$C" ]
 	grep -q "CapBnd:	$(awk '/^CapBnd/ {print $2}' /proc/$init/status)" <<<"$output"
 	[ "$(awk '/^CapBnd/ {print $2}' /proc/$init/status)" != "$(awk '/^CapBnd/ {print $2}' /proc/self/status)" ]
+	# The CPUs it may run on are the caller's (nsbox starts on one).
+	same taskset -c 1 lxc-attach -n "$C" -- grep Cpus_allowed_list /proc/self/status
+	same lxc-attach -n "$C" -- grep Cpus_allowed_list /proc/self/status
 }
 
 @test "the container name may come as the first argument, options after it" {
@@ -270,6 +273,7 @@ in_pty() {
 			[ \"\$(stty -g)\" = \"\$before\" ] && echo restored
 			stty cols 100 rows 30
 			lxc-attach -n $C -- stty size
+			lxc-attach -n $C -- grep Cpus_allowed_list /proc/self/status
 			lxc-attach -n $C -- sh -c 'kill -9 \$\$'; echo rc=\$?
 			[ \"\$(stty -g)\" = \"\$before\" ] && echo restored after a signal
 			lxc-attach -n $C -L $BATS_TEST_TMPDIR/$side.ptylog -- echo logged

@@ -272,6 +272,19 @@ propagation() {
 	expect 0 /tmp
 }
 
+@test "the program runs on the CPUs the caller may use" {
+	requires root ref:unshare ref:nsenter
+	[ "$(nproc --all)" -gt 1 ] || skip "one CPU: nsbox does not narrow its start-up then"
+	# nsbox's Go side starts on one CPU; the program must not notice.
+	for t in "" "taskset -c 1" "taskset -c 0,1"; do
+		same $t unshare -m grep Cpus_allowed_list /proc/self/status
+		same $t unshare -fp grep Cpus_allowed_list /proc/self/status
+		same $t nsenter -t $$ -m grep Cpus_allowed_list /proc/self/status
+	done
+	same unshare -m grep Cpus_allowed_list /proc/self/status
+	expect 0 "$(grep Cpus_allowed_list /proc/self/status)"
+}
+
 @test "--keep-caps makes the capabilities ambient" {
 	requires root userns ref:unshare
 	same unshare -Ur --keep-caps grep CapAmb /proc/self/status
