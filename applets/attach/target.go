@@ -35,8 +35,7 @@ type Target struct {
 	CgroupFDs  []int   // cgroup.procs files to write our pid to
 	CapBnd     uint64  // the init's bounding set
 	UID, GID   uint32  // the init's ids, as the host sees them
-	UserNS     bool
-	SetupUID   uint32 // ids to take in its user namespace first
+	SetupUID   uint32  // ids to take in its user namespace first
 	SetupGID   uint32
 	Personal   uint64
 	NoNewPrivs bool
@@ -89,7 +88,6 @@ func (o *Options) Find(ctx *app.Context) (*Target, error) {
 // set.
 func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
 	t := &Target{Pid: e.Pid, Pidfd: -1, Devpts: -1, Personal: archUnchanged}
-	only := uintptr(o.Namespaces) // with -s
 	if fd, err := unix.PidfdOpen(e.Pid, 0); err == nil {
 		t.Pidfd = fd
 	}
@@ -99,10 +97,11 @@ func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
 		t.close()
 		return nil, registry.ErrNotFound
 	}
-	if o.Namespaces < 0 {
-		only = ^uintptr(0)
+	mask := ^uintptr(0)
+	if o.Namespaces >= 0 {
+		mask = uintptr(o.Namespaces) // -s names them
 	}
-	t.Namespaces = differing(e.Pid, only)
+	t.Namespaces = differing(e.Pid, mask)
 	if err := t.readInit(); err != nil {
 		t.close()
 		return nil, err
