@@ -117,7 +117,8 @@ func bursts(s *scenario, a, b time.Duration) {
 		ms(ma)/burstSize, float64(ma)/burstSize/float64(a), ms(mb)/burstSize, float64(mb)/burstSize/float64(b))
 }
 
-// burst starts n copies of argv at once and waits for all of them.
+// burst starts n copies of argv at once, with no output, and waits for
+// all of them; it fails if any of them does.
 func burst(argv []string, n int) (time.Duration, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -134,16 +135,19 @@ func burst(argv []string, n int) (time.Duration, error) {
 		}
 		pids = append(pids, pid)
 	}
-	failed := 0
+	failed, last := 0, ""
 	for _, pid := range pids {
 		var ws syscall.WaitStatus
 		if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil || !ws.Exited() || ws.ExitStatus() != 0 {
-			failed++
+			failed, last = failed+1, fmt.Sprintf("exit status %d", ws.ExitStatus())
+			if ws.Signaled() {
+				last = ws.Signal().String()
+			}
 		}
 	}
 	d := time.Since(start)
 	if failed > 0 {
-		return d, fmt.Errorf("%d of %d failed", failed, n)
+		return d, fmt.Errorf("%s: %d of %d failed (%s)", strings.Join(argv, " "), failed, n, last)
 	}
 	return d, nil
 }
@@ -185,28 +189,7 @@ func peakRSS(argv []string) string {
 }
 
 // once runs argv with no output and returns its wall time.
-func once(argv []string) (time.Duration, error) {
-	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer devnull.Close()
-	attr := &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
-	start := time.Now()
-	pid, err := syscall.ForkExec(argv[0], argv, attr)
-	if err != nil {
-		return 0, err
-	}
-	var ws syscall.WaitStatus
-	if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
-		return 0, err
-	}
-	d := time.Since(start)
-	if !ws.Exited() || ws.ExitStatus() != 0 {
-		return d, fmt.Errorf("%s: %v", strings.Join(argv, " "), ws)
-	}
-	return d, nil
-}
+func once(argv []string) (time.Duration, error) { return burst(argv, 1) }
 
 func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
