@@ -36,10 +36,10 @@ func Main(ctx *app.Context) error {
 		return err
 	}
 	env := o.environ(os.Environ(), t)
-	pty := o.terminal(ctx, t)
-	plan := o.Plan(ctx, t, env, pty)
+	pty := o.terminal(t)
+	plan := o.Plan(t, pty)
 	if pty != nil {
-		return pty.run(ctx, plan, env)
+		return pty.run(plan, env)
 	}
 	return app.Errorf(nsexec.Run(plan, os.Args, env), "cannot re-execute %s", nsexec.Self)
 }
@@ -53,7 +53,7 @@ func (o *Options) lxcMsg(fn string, line int, what string) string {
 // the cgroups, into the namespaces, then in a child (the new pid
 // namespace's member): /proc and /sys, personality, capabilities, ids,
 // terminal, and the command.
-func (o *Options) Plan(ctx *app.Context, t *Target, env []string, pty *terminal) *nsexec.Plan {
+func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	p := &nsexec.Plan{Prog: "lxc-attach"}
 	if o.Quiet {
 		p.Add(nsexec.Op{Code: nsexec.Quiet})

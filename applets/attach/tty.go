@@ -33,7 +33,7 @@ func isatty(fd int) bool {
 
 // terminal makes the pty, or returns nil when no standard descriptor is a
 // terminal or the caller has none (then the command runs without one).
-func (o *Options) terminal(ctx *app.Context, t *Target) *terminal {
+func (o *Options) terminal(t *Target) *terminal {
 	if !isatty(0) && !isatty(1) && !isatty(2) {
 		return nil
 	}
@@ -120,7 +120,7 @@ func (term *terminal) restore() {
 // run starts the plan in a child and relays between the caller's
 // terminal and the pty until the command ends; it exits with the
 // command's status.
-func (term *terminal) run(ctx *app.Context, plan *nsexec.Plan, env []string) error {
+func (term *terminal) run(plan *nsexec.Plan, env []string) error {
 	keepFD(term.child)
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
