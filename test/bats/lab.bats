@@ -319,6 +319,25 @@ pids_cgroup() {
 	[ "$(cat "$cgdir/pids.events" | awk '/max/ {print $2}')" -gt 0 ]
 }
 
+@test "pivot inside nsbox unshare -fpmuin, and rootless under unshare -Ur" {
+	requires root busybox userns testuser
+	labroot=$(mktemp -d /tmp/nsbox-test-lab.XXXXXX)
+	chmod 755 "$labroot"
+	root=$labroot/root
+	make_rootfs "$root"
+	# The namespaces made first, the pivot in them: it makes only its own
+	# mount namespace and sees the pid namespace it is in.
+	nsb_run unshare -fpmuin --mount-proc nsbox pivot "$root" sh -c 'echo $$; ls /bin/busybox; ls /sys/class/net'
+	expect 0 "1
+/bin/busybox
+lo"
+	run nsb_user unshare -Urfp nsbox pivot "$root" sh -c 'id -u; echo $$; touch /tmp/x && echo writable'
+	[ "$status" = 0 ]
+	[ "$output" = "0
+1
+writable" ]
+}
+
 @test "pivot: bad rootfs, no shell, and overlay errors are clear and leave nothing mounted" {
 	requires root busybox
 	touch "$BATS_TEST_TMPDIR/file"
