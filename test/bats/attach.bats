@@ -276,13 +276,16 @@ in_pty() {
 			wait
 			[ \"\$(stty -g)\" = \"\$before\" ] && echo restored
 			stty cols 100 rows 30
-			lxc-attach -n $C -- stty size
-			lxc-attach -n $C -- grep Cpus_allowed_list /proc/self/status
+			lxc-attach -n $C -- sh -c 'stty size; sleep 0.2'
+			lxc-attach -n $C -- sh -c 'grep Cpus_allowed_list /proc/self/status; sleep 0.2'
 			lxc-attach -n $C -- sh -c 'kill -9 \$\$'; echo rc=\$?
 			[ \"\$(stty -g)\" = \"\$before\" ] && echo restored after a signal
-			lxc-attach -n $C -L $BATS_TEST_TMPDIR/$side.ptylog -- echo logged
+			lxc-attach -n $C -L $BATS_TEST_TMPDIR/$side.ptylog -- sh -c 'echo logged; sleep 0.2'
 		" | tr -d '\r' >"$BATS_TEST_TMPDIR/$side.pty"
 	done
+	# (LXC's lxc-attach may stop relaying when the command ends, before
+	# the last output is through: the short commands above wait a little
+	# so that its output can be compared.)
 	diff "$BATS_TEST_TMPDIR/nsb.pty" "$BATS_TEST_TMPDIR/ref.pty"
 	grep -q '^/dev/pts/[0-9]' "$BATS_TEST_TMPDIR/nsb.pty"
 	grep -qx '24 80' "$BATS_TEST_TMPDIR/nsb.pty"
