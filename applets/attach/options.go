@@ -19,9 +19,7 @@ const (
 	optRCFile   = optUsage - 2
 )
 
-func opt(long string, short byte, arg getopt.HasArg, id int, help string) getopt.Option {
-	return getopt.Option{Long: long, Short: short, Arg: arg, ShortArg: arg, ID: id, Help: help}
-}
+var opt = getopt.Opt
 
 // options is lxc-attach 5.0's option table: its own options, then LXC's
 // common ones, in LXC's order. The short options are those whose ID is a

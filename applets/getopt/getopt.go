@@ -52,6 +52,11 @@ type Option struct {
 	Help string
 }
 
+// Opt is an Option whose short form takes what its long form takes.
+func Opt(long string, short byte, arg HasArg, id int, help string) Option {
+	return Option{Long: long, Short: short, Arg: arg, ShortArg: arg, ID: id, Help: help}
+}
+
 // Column renders a usage column of --help: a space, then usage padded to
 // width. It avoids fmt because option tables are built at start-up.
 func Column(usage string, width int) string {

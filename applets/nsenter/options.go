@@ -23,9 +23,7 @@ func line(usage, desc string) string {
 
 func nsHelp(usage, noun string) string { return line(usage, "enter "+noun) }
 
-func opt(long string, short byte, arg getopt.HasArg, id int, help string) getopt.Option {
-	return getopt.Option{Long: long, Short: short, Arg: arg, ShortArg: arg, ID: id, Help: help}
-}
+var opt = getopt.Opt
 
 // options is nsenter's option table in util-linux's longopts order. The
 // optstring is "+ahVt:m::u::i::n::N:p::C::U::T::S:G:r::w::W::ecFZ".

@@ -53,9 +53,7 @@ func nsHelp(usage, noun string) string {
 	return line(usage, "unshare "+noun)
 }
 
-func opt(long string, short byte, arg getopt.HasArg, id int, help string) getopt.Option {
-	return getopt.Option{Long: long, Short: short, Arg: arg, ShortArg: arg, ID: id, Help: help}
-}
+var opt = getopt.Opt
 
 // options is unshare's option table, in util-linux's longopts order (the
 // order glibc lists candidates in when a prefix is ambiguous).
