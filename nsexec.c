@@ -108,7 +108,6 @@ static struct slot {
 } slots[MAX_SLOTS];
 
 static int parent_pidfd = -1;
-static pid_t forked_child; // the child of the last Fork step, for WritePid
 static int regs[MAX_REGS];
 static int setgroups_failed;
 static int last_ignored; // the step before failed with an errno it ignores
@@ -890,8 +889,7 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_FORK: {
 			int style = I(o, 0), killsig = I(o, 1), forward = I(o, 2);
-			int count = I(o, 3), hold = I(o, 4), s;
-			int go[2] = { -1, -1 };
+			int count = I(o, 3), s;
 			sigset_t set, old;
 			pid_t pid;
 
@@ -924,10 +922,6 @@ static void run(struct op *ops, int n)
 				if (parent_pidfd < 0)
 					die("pidfd_open failed");
 			}
-			// With hold, the child waits until the parent's steps are
-			// done (say, moving it into a cgroup).
-			if (hold && pipe2(go, O_CLOEXEC) < 0)
-				die("pipe failed");
 			if (*S(o, 0))
 				registry_open(S(o, 0));
 			pid = fork();
@@ -940,14 +934,6 @@ static void run(struct op *ops, int n)
 					close(registry_dir);
 					close(registry_proc);
 					registry_dir = registry_proc = -1;
-				}
-				if (hold) {
-					char c;
-
-					close(go[1]);
-					if (read_all(go[0], &c, 1) != 1)
-						_exit(1); // the parent failed and said why
-					close(go[0]);
 				}
 				if (style == FORK_UNSHARE && sigprocmask(SIG_SETMASK, &old, NULL))
 					die("sigprocmask restore failed");
@@ -968,16 +954,7 @@ static void run(struct op *ops, int n)
 				forward_pid = pid;
 			if (registry_dir >= 0)
 				register_child(pid);
-			forked_child = pid;
-			if (hold)
-				close(go[0]);
 			run(o + 1, count);
-			if (hold) {
-				char c = SYNC_BYTE;
-
-				write_all(go[1], &c, 1);
-				close(go[1]);
-			}
 			if (style == FORK_NSENTER)
 				mirror_nsenter(pid);
 			if (style == FORK_LXC)
@@ -1048,7 +1025,7 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_WRITEPID: {
 			char buf[32];
-			int len = snprintf(buf, sizeof(buf), "%d", (int)(I(o, 1) ? forked_child : getpid()));
+			int len = snprintf(buf, sizeof(buf), "%d", (int)getpid());
 
 			if (write_all(fdref(I(o, 0)), buf, len) < 0)
 				die("%s", S(o, 0));

@@ -97,6 +97,16 @@ func FreeFDs(n int) []int {
 	return fds
 }
 
+// Keep clears close-on-exec so that fd reaches the constructor; on
+// failure it closes fd.
+func Keep(fd int) (int, error) {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
 // FDOp is a step on one FD ref: Fchdir, WritePid (with msg) or Close.
 func FDOp(code Code, fd int, msg string) Op {
 	if code == Close {
@@ -107,12 +117,7 @@ func FDOp(code Code, fd int, msg string) Op {
 
 // ForkOps forks; the parent runs parent, waits and mirrors the child.
 func ForkOps(style, killSignal int, forward bool, parent ...Op) []Op {
-	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent)), 0}}}, parent...)
-}
-
-// HoldForkOps forks; the child waits until the parent has run parent.
-func HoldForkOps(style int, parent ...Op) []Op {
-	return append([]Op{{Code: Fork, Ints: []int64{int64(style), 0, 0, int64(len(parent)), 1}}}, parent...)
+	return append([]Op{{Code: Fork, Ints: []int64{int64(style), int64(killSignal), b2i(forward), int64(len(parent))}}}, parent...)
 }
 
 // Register makes a Fork step record its child as a named container.
@@ -199,9 +204,4 @@ func PrctlOp(option, arg int, msg string) Op {
 // LoginOp makes fd the controlling terminal and the tty stdio.
 func LoginOp(fd int, msg string) Op {
 	return Op{Code: Login, Ints: []int64{int64(fd)}, Strs: []string{msg}}
-}
-
-// WriteChildPidOp writes the pid of the last Fork's child to fd.
-func WriteChildPidOp(fd int, msg string) Op {
-	return Op{Code: WritePid, Ints: []int64{int64(fd), 1}, Strs: []string{msg}}
 }

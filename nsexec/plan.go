@@ -79,10 +79,9 @@ const (
 	SetUID Code = 11
 	// Fork forks; the child goes on after the parent's steps, the parent
 	// runs the next ParentCount steps, waits for the child and ends the way
-	// it ended (Style). With Hold the child waits for the parent's steps
-	// to be done. With Registry, the parent records the child there as a
-	// named container and removes the entry when the child ends.
-	// Ints: style, kill-child signal, forward signals, parent count, hold.
+	// it ended (Style). With Registry, the parent records the child there
+	// as a named container and removes the entry when the child ends.
+	// Ints: style, kill-child signal, forward signals, parent count.
 	// Strs: registry path, or none.
 	Fork Code = 12
 	// ParentDeath arranges for this process to get Signal when its parent
@@ -119,9 +118,8 @@ const (
 	Fchdir Code = 19
 	// Close closes an FD ref. Ints: fd.
 	Close Code = 20
-	// WritePid writes this process's pid (or with Child, that of the
-	// child of the last Fork) to an FD ref (cgroup.procs).
-	// Ints: fd, child. Strs: msg.
+	// WritePid writes this process's pid to an FD ref (cgroup.procs).
+	// Ints: fd. Strs: msg.
 	WritePid Code = 21
 	// PivotRoot calls pivot_root(2). Strs: new root, put old, msg.
 	PivotRoot Code = 22

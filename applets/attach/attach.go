@@ -61,8 +61,10 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	// Into the cgroups first, while we are still privileged on the host;
 	// the child is born there.
 	for _, fd := range t.CgroupFDs {
-		p.Add(nsexec.FDOp(nsexec.WritePid, keepFD(fd), o.lxcMsg("lxc_attach", 1600, "Failed to attach to cgroup")),
-			nsexec.FDOp(nsexec.Close, fd, ""))
+		if fd, err := nsexec.Keep(fd); err == nil {
+			p.Add(nsexec.FDOp(nsexec.WritePid, fd, o.lxcMsg("lxc_attach", 1600, "Failed to attach to cgroup")),
+				nsexec.FDOp(nsexec.Close, fd, ""))
+		}
 	}
 	var enter []nsexec.EnterNS
 	for _, n := range nsOrder {
@@ -84,7 +86,7 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	if len(enter) > 0 {
 		pidfd := nsexec.NoFD
 		if t.Pidfd >= 0 {
-			pidfd = keepFD(t.Pidfd)
+			pidfd, _ = nsexec.Keep(t.Pidfd)
 		}
 		p.Add(nsexec.EnterOp(pidfd, o.lxcMsg("__attach_namespaces_pidfd", 643, "Failed to attach to namespaces via pidfd"), enter))
 	} else if t.Pidfd >= 0 {
@@ -93,11 +95,11 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	if wd, err := os.Getwd(); err == nil {
 		p.Add(nsexec.TryChdirOp(wd))
 	}
-	fork := nsexec.HoldForkOps(nsexec.ForkLXC)
 	if pty != nil {
-		fork = nsexec.HoldForkOps(nsexec.ForkLXC, nsexec.FDOp(nsexec.Close, pty.child, ""))
+		p.Add(nsexec.ForkOps(nsexec.ForkLXC, 0, false, nsexec.FDOp(nsexec.Close, pty.child, ""))...)
+	} else {
+		p.Add(nsexec.ForkOps(nsexec.ForkLXC, 0, false)...)
 	}
-	p.Add(fork...)
 
 	// The attached process.
 	if o.Flags&flagRemountProcSys != 0 && t.Namespaces&unix.CLONE_NEWNS == 0 {
@@ -161,12 +163,6 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	p.Add(nsexec.ExecFlagsOp(nsexec.ExecSearch|nsexec.ExecLXC, "/bin/sh", []string{"/bin/sh"},
 		o.lxcMsg("lxc_attach_run_shell", 1787, "Failed to execute shell")))
 	return p
-}
-
-// keepFD lets fd survive the re-execution.
-func keepFD(fd int) int {
-	unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
-	return fd
 }
 
 // environ is LXC's lxc_attach_set_environment: our environment, or with

@@ -121,7 +121,9 @@ func (term *terminal) restore() {
 // terminal and the pty until the command ends; it exits with the
 // command's status.
 func (term *terminal) run(plan *nsexec.Plan, env []string) error {
-	keepFD(term.child)
+	if _, err := nsexec.Keep(term.child); err != nil {
+		return app.Errorf(err, "cannot pass on the terminal")
+	}
 	winch := make(chan os.Signal, 1)
 	signal.Notify(winch, syscall.SIGWINCH)
 	pid, err := nsexec.Start(plan, os.Args, env)

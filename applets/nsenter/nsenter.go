@@ -21,6 +21,7 @@ import (
 	"github.com/nsbox/nsbox/applets/cnum"
 	"github.com/nsbox/nsbox/applets/getopt"
 	"github.com/nsbox/nsbox/applets/nsopt"
+	"github.com/nsbox/nsbox/nsexec"
 	"github.com/nsbox/nsbox/procfs"
 	"golang.org/x/sys/unix"
 )
@@ -332,16 +333,7 @@ func validPidfd(pid int, ino uint64) (int, error) {
 		unix.Close(fd)
 		return -1, unix.ESRCH
 	}
-	return keep(fd)
-}
-
-// keep clears close-on-exec so that fd reaches the constructor.
-func keep(fd int) (int, error) {
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
+	return nsexec.Keep(fd)
 }
 
 const (
@@ -385,6 +377,6 @@ func openByNSID(fd *int, idstr string) error {
 		*fd = -1
 		return app.Errorf(err, "cannot open namespace of id %d", id)
 	}
-	*fd, err = keep(f)
+	*fd, err = nsexec.Keep(f)
 	return err
 }

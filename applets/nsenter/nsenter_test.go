@@ -170,7 +170,7 @@ enter FD 67108864 -1 1073741824 -1 "reassociate to namespaces failed" "reassocia
 exec 1 "failed to execute" "true" "true"`},
 		{"a pid namespace forks, -F does not", pid("-p", "true"), `
 enter FD 536870912 -1 "reassociate to namespaces failed" "reassociate to namespace 'ns/pid' failed"
-fork 1 0 0 0 0
+fork 1 0 0 0
 exec 1 "failed to execute" "true" "true"`},
 		{"-F", pid("-p", "-F", "true"), `
 enter FD 536870912 -1 "reassociate to namespaces failed" "reassociate to namespace 'ns/pid' failed"

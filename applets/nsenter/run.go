@@ -156,7 +156,7 @@ func (o *Options) resolve(sys *Sys, r *resolved) error {
 		// another process that reuses its pid halfway through.
 		if o.pidfd < 0 {
 			if fd, err := unix.PidfdOpen(o.Target, 0); err == nil {
-				o.pidfd, _ = keep(fd)
+				o.pidfd, _ = nsexec.Keep(fd)
 			}
 		}
 		if o.pidfd < 0 && withoutFD != 0 {
@@ -356,7 +356,7 @@ func (o *Options) openParentUserNS(sys *Sys) error {
 	if user.fd > 0 && user.fd != fd {
 		unix.Close(user.fd)
 	}
-	user.fd, _ = keep(parent)
+	user.fd, _ = nsexec.Keep(parent)
 	user.enabled = true
 	return nil
 }
@@ -387,7 +387,7 @@ func (o *Options) openSocketNetNS() error {
 	if net.fd >= 0 {
 		unix.Close(net.fd)
 	}
-	net.fd, _ = keep(nsfd)
+	net.fd, _ = nsexec.Keep(nsfd)
 	net.enabled = true
 	unix.Close(sk)
 	if local {

@@ -299,7 +299,7 @@ write 0 "/proc/self/gid_map" "0 1000 1" "cannot open /proc/self/gid_map" "write 
 exec 1 "failed to execute" "id" "id"`},
 		{"-fp --mount-proc", sys, []string{"-fp", "--mount-proc", "ps"}, `
 unshare 537001984 "unshare failed"
-fork 0 0 0 0 0
+fork 0 0 0 0
 mount 278528 0 "none" "/" "" "" "cannot change root filesystem propagation"
 mount 14 0 "proc" "/proc" "proc" "" "mount /proc failed"
 exec 1 "failed to execute" "ps" "ps"`},
@@ -327,7 +327,7 @@ exec 1 "failed to execute" "true" "true"`},
 spawn 0 1 1
 mount 4096 0 "/proc/4242/ns/pid_for_children" "` + utsFile + `" "" "" "mount /proc/4242/ns/pid_for_children on ` + utsFile + ` failed"
 unshare 537001984 "unshare failed"
-fork 0 0 0 1 0
+fork 0 0 0 1
 release 0
 mount 278528 0 "none" "/" "" "" "cannot change root filesystem propagation"
 exec 1 "failed to execute" "true" "true"`},
@@ -339,7 +339,7 @@ setuid 1 "setuid() failed"
 unshare 268435584 "unshare failed"
 write 0 "/proc/self/timens_offsets" "7 -5 0" "failed to open /proc/self/timens_offsets" "failed to write to /proc/self/timens_offsets"
 write 0 "/proc/self/timens_offsets" "1 7 0" "failed to open /proc/self/timens_offsets" "failed to write to /proc/self/timens_offsets"
-fork 0 9 0 0 0
+fork 0 9 0 0
 parentdeath 9
 setgroups 0 "setgroups failed"
 setgid 4 "setgid() failed"
