@@ -68,14 +68,14 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	}
 	var enter []nsexec.EnterNS
 	for _, n := range nsOrder {
-		if t.Namespaces&n.flag == 0 {
+		if t.Namespaces&n.Flag == 0 {
 			continue
 		}
-		e := nsexec.EnterNS{Type: n.flag, FD: nsexec.NoFD,
-			Msg: o.lxcMsg("__attach_namespaces_nsfd", 655, "Failed to attach to "+n.name+" namespace")}
+		e := nsexec.EnterNS{Type: n.Flag, FD: nsexec.NoFD,
+			Msg: o.lxcMsg("__attach_namespaces_nsfd", 655, "Failed to attach to "+n.Name+" namespace")}
 		if t.Pidfd < 0 {
 			// No pidfds: through /proc, opened now.
-			fd, err := unix.Open(procfs.NSPath("/proc", t.Pid, n.name), unix.O_RDONLY, 0)
+			fd, err := unix.Open(procfs.NSPath("/proc", t.Pid, n.Name), unix.O_RDONLY, 0)
 			if err != nil {
 				continue
 			}

@@ -18,14 +18,8 @@ import (
 
 // nsOrder is LXC's ns_info order: user, mnt, pid, uts, ipc, net, cgroup,
 // time.
-var nsOrder = []struct {
-	flag uintptr
-	name string
-}{
-	{unix.CLONE_NEWUSER, "user"}, {unix.CLONE_NEWNS, "mnt"}, {unix.CLONE_NEWPID, "pid"},
-	{unix.CLONE_NEWUTS, "uts"}, {unix.CLONE_NEWIPC, "ipc"}, {unix.CLONE_NEWNET, "net"},
-	{unix.CLONE_NEWCGROUP, "cgroup"}, {unix.CLONE_NEWTIME, "time"},
-}
+var nsOrder = []procfs.Namespace{procfs.User, procfs.Mount, procfs.PID, procfs.UTS, procfs.IPC,
+	procfs.Net, procfs.Cgroup, procfs.Time}
 
 // Target is a running container as attach sees it.
 type Target struct {
@@ -207,13 +201,13 @@ func differing(pid int, mask uintptr) uintptr {
 	var ns uintptr
 	self := os.Getpid()
 	for _, n := range nsOrder {
-		if mask&n.flag == 0 {
+		if mask&n.Flag == 0 {
 			continue
 		}
-		theirs, err1 := procfs.NSInode("/proc", pid, n.name)
-		ours, err2 := procfs.NSInode("/proc", self, n.name)
+		theirs, err1 := procfs.NSInode("/proc", pid, n.Name)
+		ours, err2 := procfs.NSInode("/proc", self, n.Name)
 		if err1 == nil && err2 == nil && ours != theirs {
-			ns |= n.flag
+			ns |= n.Flag
 		}
 	}
 	return ns
