@@ -122,13 +122,16 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 		p.Add(nsexec.DropBoundingOp(t.CapBnd, procfs.LastCap("/proc"),
 			o.lxcMsg("drop_capabilities", 887, "Failed to drop capability")))
 	}
-	uid, gid := uint32(0), uint32(0)
-	userns := t.Namespaces&unix.CLONE_NEWUSER != 0
-	if userns {
-		uid, gid = t.SetupUID, t.SetupGID
+	// LXC's lxc_switch_uid_gid: groups dropped where allowed, then ids.
+	switchIDs := func(uid, gid uint32) {
 		p.Add(nsexec.SetGroupsOp(nsexec.GroupsTry, ""),
 			nsexec.IDOp(nsexec.SetGID, gid, o.lxcMsg("lxc_switch_uid_gid", 1396, "Failed to switch to gid")),
 			nsexec.IDOp(nsexec.SetUID, uid, o.lxcMsg("lxc_switch_uid_gid", 1396, "Failed to switch to uid")))
+	}
+	uid, gid := uint32(0), uint32(0)
+	if t.Namespaces&unix.CLONE_NEWUSER != 0 {
+		uid, gid = t.SetupUID, t.SetupGID
+		switchIDs(uid, gid)
 	}
 	if t.NoNewPrivs {
 		p.Add(nsexec.PrctlOp(unix.PR_SET_NO_NEW_PRIVS, 1, o.lxcMsg("attach_child_main", 1216, "Could not set PR_SET_NO_NEW_PRIVS to block execve() gainable privileges")))
@@ -142,9 +145,7 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	if o.HasGID {
 		gid = o.GID
 	}
-	p.Add(nsexec.SetGroupsOp(nsexec.GroupsTry, ""),
-		nsexec.IDOp(nsexec.SetGID, gid, o.lxcMsg("lxc_switch_uid_gid", 1396, "Failed to switch to gid")),
-		nsexec.IDOp(nsexec.SetUID, uid, o.lxcMsg("lxc_switch_uid_gid", 1396, "Failed to switch to uid")))
+	switchIDs(uid, gid)
 
 	if len(o.Command) > 0 {
 		p.Add(nsexec.ExecFlagsOp(nsexec.ExecSearch|nsexec.ExecLXC, o.Command[0], o.Command,

@@ -6,7 +6,7 @@ import (
 
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/getopt"
-	"golang.org/x/sys/unix"
+	"github.com/nsbox/nsbox/procfs"
 )
 
 // Option IDs as LXC numbers them (its own and its common options).
@@ -322,12 +322,6 @@ func elevatedPrivileges(list string, given bool) (uint32, bool) {
 	return flags, true
 }
 
-var nsNames = map[string]int{
-	"user": unix.CLONE_NEWUSER, "mnt": unix.CLONE_NEWNS, "pid": unix.CLONE_NEWPID,
-	"uts": unix.CLONE_NEWUTS, "ipc": unix.CLONE_NEWIPC, "net": unix.CLONE_NEWNET,
-	"cgroup": unix.CLONE_NEWCGROUP, "time": unix.CLONE_NEWTIME,
-}
-
 // namespaceFlags parses -s as LXC does: MOUNT, NETWORK and UTSNAME (in
 // capitals only) stand for mnt, net and uts; then each |-separated name
 // is compared with the kernel's names without regard to case.
@@ -340,8 +334,13 @@ func namespaceFlags(list string) (int, bool) {
 		if tok == "" {
 			continue
 		}
-		f, ok := nsNames[strings.ToLower(tok)]
-		if !ok {
+		f := 0
+		for _, n := range procfs.Namespaces {
+			if strings.EqualFold(tok, n.Name) {
+				f = int(n.Flag)
+			}
+		}
+		if f == 0 {
 			return 0, false
 		}
 		flags |= f
