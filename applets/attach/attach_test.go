@@ -3,6 +3,7 @@ package attach
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -71,8 +72,9 @@ func TestHelpers(t *testing.T) {
 	if got := socketName("/var/lib/lxc", long); !strings.HasPrefix(got, "@lxc/") || len(got) != len("@lxc/0123456789abcdef/command") {
 		t.Errorf("hashed socketName = %q", got)
 	}
-	if fnv64a("") != 0xcbf29ce484222325 || fnv64a("a") != 0xaf63dc4c8601ec8c {
-		t.Errorf("fnv64a is not FNV-1a")
+	// LXC hashes "LXCPATH/NAME" with FNV-1a, 64 bits.
+	if got := socketName("/var/lib/lxc", long); got != "@lxc/"+fmt.Sprintf("%016x", fnv1a("/var/lib/lxc/"+long))+"/command" {
+		t.Errorf("hashed socketName = %q", got)
 	}
 }
 
@@ -114,4 +116,15 @@ func TestUnescapeMount(t *testing.T) {
 	if got := unescapeMount(`/a\040b\134c`); got != `/a b\c` {
 		t.Errorf("unescapeMount = %q", got)
 	}
+}
+
+// fnv1a is FNV-1a as LXC's fnv_64a_buf computes it, independently of
+// hash/fnv.
+func fnv1a(s string) uint64 {
+	h := uint64(0xcbf29ce484222325)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 0x100000001b3
+	}
+	return h
 }

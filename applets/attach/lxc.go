@@ -3,6 +3,7 @@ package attach
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -45,16 +46,9 @@ func socketName(lxcpath, name string) string {
 	if len(path) < abstractPathLimit {
 		return "@" + path
 	}
-	return fmt.Sprintf("@lxc/%016x/command", fnv64a(lxcpath+"/"+name))
-}
-
-func fnv64a(s string) uint64 {
-	h := uint64(0xcbf29ce484222325)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 0x100000001b3
-	}
-	return h
+	h := fnv.New64a()
+	h.Write([]byte(lxcpath + "/" + name))
+	return fmt.Sprintf("@lxc/%016x/command", h.Sum64())
 }
 
 // lxcCommand sends one command to a container's monitor. A container

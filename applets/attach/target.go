@@ -34,7 +34,6 @@ type Target struct {
 	Personal   uint64
 	NoNewPrivs bool
 	Env        [][2]string // lxc.environment
-	Devpts     int         // the container's devpts, or -1
 	lxc        bool        // an LXC container (else one of nsbox's)
 }
 
@@ -81,7 +80,7 @@ func (o *Options) Find(ctx *app.Context) (*Target, error) {
 // in which its first process differs from us, its cgroups and bounding
 // set.
 func (o *Options) fromRegistry(e *registry.Entry) (*Target, error) {
-	t := &Target{Pid: e.Pid, Pidfd: -1, Devpts: -1, Personal: archUnchanged}
+	t := &Target{Pid: e.Pid, Pidfd: -1, Personal: archUnchanged}
 	if fd, err := unix.PidfdOpen(e.Pid, 0); err == nil {
 		t.Pidfd = fd
 	}
@@ -112,7 +111,7 @@ func (o *Options) fromLXC(ctx *app.Context) (*Target, error) {
 	// Each command is a connection the monitor serves in turn (about a
 	// third of a millisecond here): ask only what is needed. The init's
 	// pidfd names its pid too.
-	t := &Target{Pid: -1, Pidfd: -1, Devpts: -1, Personal: archUnchanged}
+	t := &Target{Pid: -1, Pidfd: -1, Personal: archUnchanged}
 	r, err := lxcCommand(o.LXCPath, o.Name, cmdGetInitPidfd, nil, 1)
 	if err == nil {
 		if t.Pidfd = r.fd(); t.Pidfd >= 0 {
@@ -283,9 +282,6 @@ func (t *Target) close() {
 	}
 	for _, fd := range t.CgroupFDs {
 		unix.Close(fd)
-	}
-	if t.Devpts >= 0 {
-		unix.Close(t.Devpts)
 	}
 }
 

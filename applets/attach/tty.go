@@ -41,17 +41,16 @@ func (o *Options) terminal(t *Target) *terminal {
 	if err != nil {
 		return nil
 	}
-	ptx := -1
+	ptx, devpts := -1, -1
 	if t.lxc {
 		// A terminal in the container's own devpts, as LXC makes it.
 		if r, err := lxcCommand(o.LXCPath, o.Name, cmdGetDevptsFD, nil, 1); err == nil {
-			t.Devpts = r.fd()
+			devpts = r.fd()
 		}
 	}
-	if t.Devpts >= 0 {
-		ptx, _ = unix.Openat(t.Devpts, "ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-		unix.Close(t.Devpts)
-		t.Devpts = -1
+	if devpts >= 0 {
+		ptx, _ = unix.Openat(devpts, "ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		unix.Close(devpts)
 	} else if t.Namespaces&unix.CLONE_NEWNS != 0 {
 		ptx, _ = unix.Open(procfs.Path("/proc", t.Pid, "root/dev/pts/ptmx"), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	}
