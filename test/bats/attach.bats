@@ -125,6 +125,23 @@ $(readlink /proc/self/ns/net)"
 1"
 }
 
+@test "the waiting lxc-attach joins the container's cgroups too (LXC's stays outside)" {
+	container
+	# nsbox moves itself before it joins the namespaces, while it is still
+	# privileged on the host; the command is born there. LXC moves only
+	# the command. Known answers for both, since they differ.
+	for side in nsbox ref; do
+		"$LINKS/$side/lxc-attach" -n "$C" -- sleep 1 &
+		pid=$!
+		sleep 0.4
+		grep '^0::' /proc/$pid/cgroup >"$BATS_TEST_TMPDIR/$side.cg"
+		wait $pid
+	done
+	init=$(init_of "$C")
+	[ "$(cat "$BATS_TEST_TMPDIR/nsbox.cg")" = "$(grep '^0::' /proc/$init/cgroup)/.lxc" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/ref.cg")" = "$(grep '^0::' /proc/self/cgroup)" ]
+}
+
 @test "-e keeps what it names: cgroup, capabilities, or both" {
 	container
 	for e in "-e" "-eCAP" "-eCGROUP" "-eCAP|CGROUP" "--elevated-privileges=LSM" "--elevated-privileges"; do
