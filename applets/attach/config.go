@@ -11,7 +11,7 @@ import (
 
 // readConfig reads the "key = value" lines of an LXC configuration file,
 // following lxc.include (files, and directories of *.conf) as LXC does.
-// nsbox reads only what attach needs from it: lxc.environment.
+// attach uses lxc.arch, lxc.no_new_privs and lxc.environment from it.
 func readConfig(path string, seen map[string]bool) [][2]string {
 	if seen == nil {
 		seen = map[string]bool{}
