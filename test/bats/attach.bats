@@ -277,9 +277,12 @@ sleep
 }
 
 # in_pty CMD: run a shell command line with a terminal on stdin, stdout
-# and stderr (script's pty), 80x24.
+# and stderr (script's pty), 80x24. script runs $SHELL, else /bin/sh;
+# bash is named so that the output does not depend on the caller's
+# environment (dash reports a waited-for job killed by a signal as
+# "Terminated" on stderr, which the pty merges into the output).
 in_pty() {
-	script -qec "stty cols 80 rows 24; $1" /dev/null </dev/null
+	SHELL=/bin/bash script -qec "stty cols 80 rows 24; $1" /dev/null </dev/null
 }
 
 @test "terminal: a pty of the container's, raw mode set and restored, window size, log" {
