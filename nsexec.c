@@ -77,7 +77,8 @@ enum {
 	OP_PRCTL = 31,
 	OP_LOGIN = 32,
 	OP_QUIET = 33,
-	OP_END = 34,
+	OP_NAME = 34,
+	OP_END = 35,
 };
 
 enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
@@ -824,6 +825,10 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_QUIET:
 			quiet = 1;
+			break;
+		case OP_NAME:
+			// Only what ps shows: a failure changes nothing else.
+			prctl(PR_SET_NAME, S(o, 0), 0, 0, 0);
 			break;
 		case OP_LOGIN:
 			login(fdref(I(o, 0)), S(o, 0));

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,13 +37,15 @@ func Start(plan *Plan, argv, env []string) (int, error) {
 	return syscall.ForkExec(Self, argv, &syscall.ProcAttr{Env: gated, Files: []uintptr{0, 1, 2}})
 }
 
-// prepare writes plan to a memfd and returns it and env with the gate.
+// prepare writes plan to a memfd, after a step that gives the process its
+// name back, and returns it and env with the gate.
 func prepare(plan *Plan, env []string) (int, []string, error) {
 	fd, err := unix.MemfdCreate("nsbox-plan", 0)
 	if err != nil {
 		return -1, nil, err
 	}
-	data := plan.Encode()
+	named := Plan{Prog: plan.Prog, Ops: append([]Op{{Code: Name, Strs: []string{name()}}}, plan.Ops...)}
+	data := named.Encode()
 	if _, err := unix.Pwrite(fd, data, 0); err != nil {
 		unix.Close(fd)
 		return -1, nil, err
@@ -54,4 +57,13 @@ func prepare(plan *Plan, env []string) (int, []string, error) {
 		}
 	}
 	return fd, append(gated, Gate+"="+strconv.Itoa(fd)), nil
+}
+
+// name is the process name (comm) as the kernel has it now.
+func name() string {
+	var b [16]byte // TASK_COMM_LEN
+	if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(b[:])
 }

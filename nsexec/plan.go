@@ -154,8 +154,13 @@ const (
 	// stdin, stdout and stderr that are terminals. Ints: fd. Strs: msg.
 	Login Code = 32
 	// Quiet silences the messages of later failures (lxc-attach -q).
-	Quiet   Code = 33
-	codeEnd Code = 34
+	Quiet Code = 33
+	// Name sets the process name (comm), which the re-execution through
+	// /proc/self/exe turned into "exe": Run and Start put it first so
+	// that ps and pgrep see the waiting unshare or nsenter by its name.
+	// Strs: name.
+	Name    Code = 34
+	codeEnd Code = 35
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -344,7 +349,7 @@ var codeNames = [...]string{
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
 	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
 	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
-	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet",
+	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet", Name: "name",
 }
 
 func (c Code) String() string {

@@ -61,6 +61,18 @@ $(readlink /proc/$target/ns/pid)"
 	# children are in the target's.
 	FILTER='1s/^[0-9][0-9]*$/PID/;2s/^[0-9]$/SMALL/' same nsenter -t "$target" -p -F sh -c 'echo $$; sh -c "echo \$\$"'
 	[ "$(echo $output)" = "PID SMALL" ]
+	# The waiting nsenter keeps its name (not the "exe" of nsbox's
+	# re-execution) for ps and pgrep.
+	for dir in "$NSDIR" "$REFDIR"; do
+		"$dir/nsenter" -t "$target" -p sleep 5 &
+		parent=$!
+		targets="${targets:-} $parent"
+		wait_for has_child "$parent"
+		child=$(child_of "$parent")
+		[ "$(cat /proc/$parent/comm)" = nsenter ] || { echo "$dir: $(cat /proc/$parent/comm)"; false; }
+		kill "$child"
+		wait "$parent" || true
+	done
 }
 
 @test "a time namespace and its offsets" {

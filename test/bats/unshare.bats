@@ -184,6 +184,14 @@ propagation() {
 	[ "$(echo $output)" = "1 1 2" ] # sh, then ps as it lists: sh and itself
 }
 
+@test "the waiting unshare keeps its name for ps and pgrep" {
+	requires root ref:unshare
+	# nsbox re-executes itself through /proc/self/exe, which the kernel
+	# would name "exe"; the parent of a forked program is still unshare.
+	same unshare -f sh -c 'cat /proc/$PPID/comm'
+	expect 0 "unshare"
+}
+
 @test "-p without -f: the program stays outside, its first child is pid 1" {
 	requires root ref:unshare
 	FILTER='1s/^[0-9][0-9]*$/PID/' same unshare -p sh -c 'echo $$; sh -c "echo \$\$"'
