@@ -169,14 +169,11 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 // environ is LXC's lxc_attach_set_environment: our environment, or with
 // --clear-env only the --keep-var ones and a default PATH; then
 // container=lxc, the container's lxc.environment, and -v last. A -v
-// without '=' unsets, as putenv does.
+// without '=' unsets, as putenv does. (base never holds nsexec.Gate: a
+// process that has it runs its plan in the constructor and never
+// reaches Go.)
 func (o *Options) environ(base []string, t *Target) []string {
-	var env envList
-	for _, kv := range base {
-		if !strings.HasPrefix(kv, nsexec.Gate+"=") {
-			env = append(env, kv)
-		}
-	}
+	env := append(envList(nil), base...) // set and unset work in place
 	if o.ClearEnv {
 		var kept envList
 		pathKept := false

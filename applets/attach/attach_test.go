@@ -79,7 +79,7 @@ func TestHelpers(t *testing.T) {
 }
 
 func TestEnviron(t *testing.T) {
-	base := []string{"A=1", "PATH=/x", "_NSBOX_PLAN=3", "B=2"}
+	base := []string{"A=1", "PATH=/x", "B=2"}
 	o := &Options{SetVars: []string{"B=3", "C=4", "A"}}
 	tg := &Target{Env: [][2]string{{"E", "5"}}}
 	if got := o.environ(base, tg); !reflect.DeepEqual(got, []string{"PATH=/x", "B=3", "container=lxc", "E=5", "C=4"}) {
