@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <sys/ioctl.h>
@@ -78,7 +79,8 @@ enum {
 	OP_LOGIN = 32,
 	OP_QUIET = 33,
 	OP_NAME = 34,
-	OP_END = 35,
+	OP_LOG = 35,
+	OP_END = 36,
 };
 
 enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
@@ -99,6 +101,8 @@ struct op {
 
 static const char *prog = "nsbox";
 static int quiet; // OP_QUIET: failures are told by exit status alone
+static int log_fd = -1; // OP_LOG: failures go to a log file too
+static const char *log_prefix = "";
 
 // A helper waits for its go-ahead on a pipe rather than an eventfd: if we
 // die before giving it, the helper reads EOF and goes away instead of
@@ -123,7 +127,40 @@ static const char *errtext(int e, char *buf, size_t len)
 	return buf;
 }
 
+// logline appends a failure to the log file of OP_LOG in LXC's layout:
+// "PREFIX YYYYmmddHHMMSS.mmm ERROR    TAIL", the error text in place of
+// TAIL's \x01 (and the mark with its " - " dropped without one).
+static void logline(const char *tail, const char *etext)
+{
+	char buf[4096], stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	const char *mark = strchr(tail, '\x01');
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	if (mark && etext)
+		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %.*s%s%s", log_prefix, stamp,
+			     ts.tv_nsec / 1000000, (int)(mark - tail), tail, etext, mark + 1);
+	else if (mark)
+		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %.*s%s", log_prefix, stamp,
+			     ts.tv_nsec / 1000000, (int)(mark - tail), tail,
+			     strncmp(mark + 1, " - ", 3) == 0 ? mark + 4 : mark + 1);
+	else
+		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %s", log_prefix, stamp,
+			     ts.tv_nsec / 1000000, tail);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(log_fd, buf, n) < 0) {
+		/* nothing left to tell */
+	}
+}
+
 // report prints "prog: msg[: strerror]" in one write, as err(3)/errx(3) do.
+// A message may carry, after a \x02, its line for the log file (OP_LOG).
 static void report(int with_errno, const char *fmt, ...)
 {
 	char ebuf[32];
@@ -131,13 +168,18 @@ static void report(int with_errno, const char *fmt, ...)
 	int saved = errno, n;
 	va_list ap;
 
-	char msg[3072], *mark;
+	char msg[3072], *mark, *tail;
 
-	if (quiet)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	tail = strchr(msg, '\x02');
+	if (tail)
+		*tail++ = '\0';
+	if (tail && log_fd >= 0)
+		logline(tail, with_errno ? errtext(saved, ebuf, sizeof(ebuf)) : NULL);
+	if (quiet)
+		return;
 	// A \x01 in the message marks where the error text goes, as in LXC's
 	// "NAME: file: func: line Error text - what failed"; without one it
 	// follows the message, as err(3) puts it.
@@ -825,6 +867,13 @@ static void run(struct op *ops, int n)
 			break;
 		case OP_QUIET:
 			quiet = 1;
+			break;
+		case OP_LOG:
+			// Kept open for failures after a failed exec, not for the
+			// program a successful one runs.
+			log_fd = fdref(I(o, 0));
+			fcntl(log_fd, F_SETFD, FD_CLOEXEC);
+			log_prefix = S(o, 0);
 			break;
 		case OP_NAME:
 			// Only what ps shows: a failure changes nothing else.

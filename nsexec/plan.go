@@ -159,8 +159,12 @@ const (
 	// /proc/self/exe turned into "exe": Run and Start put it first so
 	// that ps and pgrep see the waiting unshare or nsenter by its name.
 	// Strs: name.
-	Name    Code = 34
-	codeEnd Code = 35
+	Name Code = 34
+	// Log writes the messages of later failures that carry a log line
+	// (after LogMark) to FD as well, each as Prefix, a UTC time stamp,
+	// " ERROR    " and the line (lxc-attach -o). Ints: fd. Strs: prefix.
+	Log     Code = 35
+	codeEnd Code = 36
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -205,6 +209,10 @@ const (
 // ErrMark in a step's message marks where the error text goes (LXC's
 // layout); without it, ": strerror" follows the message.
 const ErrMark = "\x01"
+
+// LogMark in a step's message starts its line for the file of a Log step;
+// ErrMark may mark the error text there too.
+const LogMark = "\x02"
 
 // Op is one step of a plan.
 type Op struct {
@@ -349,7 +357,7 @@ var codeNames = [...]string{
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
 	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
 	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
-	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet", Name: "name",
+	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet", Name: "name", Log: "log",
 }
 
 func (c Code) String() string {

@@ -21,6 +21,9 @@ func Main(ctx *app.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.openLog(ctx); err != nil {
+		return err
+	}
 	if o.RCFile != "" {
 		// LXC loads it before it looks for the container.
 		f, err := os.Open(o.RCFile)
@@ -44,9 +47,14 @@ func Main(ctx *app.Context) error {
 	return app.Errorf(nsexec.Run(plan, os.Args, env), "cannot re-execute %s", nsexec.Self)
 }
 
-// lxcMsg is a constructor message in LXC's layout for function fn.
+// lxcMsg is a constructor message in LXC's layout for function fn, with
+// its line for the log file when there is one.
 func (o *Options) lxcMsg(fn string, line int, what string) string {
-	return fmt.Sprintf("%s: ../src/lxc/attach.c: %s: %d %s - %s", o.Name, fn, line, nsexec.ErrMark, what)
+	msg := fmt.Sprintf("%s: ../src/lxc/attach.c: %s: %d %s - %s", o.Name, fn, line, nsexec.ErrMark, what)
+	if o.toFile() {
+		msg += nsexec.LogMark + logTail("attach.c", fn, line, nsexec.ErrMark+" - "+what)
+	}
+	return msg
 }
 
 // Plan is what happens once the target is known, in LXC's order: into
@@ -55,8 +63,13 @@ func (o *Options) lxcMsg(fn string, line int, what string) string {
 // terminal, and the command.
 func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 	p := &nsexec.Plan{Prog: "lxc-attach"}
-	if o.Quiet {
+	if !o.toStderr() {
 		p.Add(nsexec.Op{Code: nsexec.Quiet})
+	}
+	if o.toFile() {
+		if fd, err := nsexec.Keep(o.logFD); err == nil {
+			p.Add(nsexec.Op{Code: nsexec.Log, Ints: []int64{int64(fd)}, Strs: []string{"lxc-attach " + o.Name + " "}})
+		}
 	}
 	// Into the cgroups first, while we are still privileged on the host;
 	// the child is born there.

@@ -177,6 +177,8 @@ type Options struct {
 	LogFile    string
 	LogLevel   string
 	Command    []string
+
+	logFD int // LogFile, open for the constructor's failures, or -1
 }
 
 // errParse is LXC's "could not parse command line".
@@ -185,7 +187,7 @@ var errParse = fmt.Errorf("could not parse command line")
 // Parse reads lxc-attach's command line as LXC's lxc_arguments_parse
 // does.
 func Parse(ctx *app.Context) (*Options, error) {
-	o := &Options{Flags: flagDefault, Namespaces: -1, Personal: archUnchanged}
+	o := &Options{Flags: flagDefault, Namespaces: -1, Personal: archUnchanged, logFD: -1}
 	p := getopt.New(ctx.Argv0, options, ctx.Args)
 	p.Permute = true
 	for {

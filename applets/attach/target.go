@@ -3,12 +3,10 @@ package attach
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nsbox/nsbox/applets/app"
 	"github.com/nsbox/nsbox/applets/registry"
@@ -35,35 +33,6 @@ type Target struct {
 	NoNewPrivs bool
 	Env        [][2]string // lxc.environment
 	lxc        bool        // an LXC container (else one of nsbox's)
-}
-
-// lxcError is how LXC's ERROR lines from attach.c look on stderr:
-// "NAME: ../src/lxc/attach.c: FUNC: LINE ERRTEXT - MSG".
-func (o *Options) lxcError(ctx *app.Context, fn string, line int, err error, msg string) {
-	o.lxcLog(ctx, "attach.c", fn, line, err, msg)
-}
-
-// lxcLog is an ERROR line of LXC's from any of its source files.
-func (o *Options) lxcLog(ctx *app.Context, file, fn string, line int, err error, msg string) {
-	text := msg
-	if err != nil {
-		text = app.Strerror(err) + " - " + msg
-	}
-	if !o.Quiet {
-		fmt.Fprintf(ctx.Stderr, "lxc-attach: %s: ../src/lxc/%s: %s: %d %s\n", o.Name, file, fn, line, text)
-	}
-	if o.LogFile == "" {
-		return
-	}
-	// LXC's log file has its own layout, with a time stamp.
-	f, ferr := os.OpenFile(o.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_CLOEXEC, 0o640)
-	if ferr != nil {
-		return
-	}
-	defer f.Close()
-	now := time.Now().UTC()
-	fmt.Fprintf(f, "lxc-attach %s %s.%03d ERROR    %s - ../src/lxc/%s:%s:%d - %s\n",
-		o.Name, now.Format("20060102150405"), now.Nanosecond()/1e6, strings.TrimSuffix(filepath.Base(file), ".c"), file, fn, line, text)
 }
 
 // Find looks the container up: nsbox's registry first, then LXC.

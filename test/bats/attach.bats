@@ -196,6 +196,53 @@ lxc-attach: $C-stopped: ../src/lxc/attach.c: lxc_attach: 1470 Connection refused
 	leaves_nothing lxc-attach -n "$C-stopped" -- true
 }
 
+# logged DIR ARGS...: lxc-attach ARGS... from DIR run in a directory of
+# its own; prints its stderr, status, and every log file it wrote (there,
+# or LXC's default one for the container) without the time stamps.
+logged() {
+	local dir=$1 run=$BATS_TEST_TMPDIR/run out rc f
+	shift
+	rm -rf "$run" /var/log/lxc/nsbox-test-no-such-container.log
+	mkdir "$run"
+	out=$(cd "$run" && "$dir/lxc-attach" "$@" 2>&1 </dev/null) && rc=0 || rc=$?
+	printf '%s\nrc=%s\n' "$out" "$rc"
+	for f in $(find "$run" /var/log/lxc/nsbox-test-no-such-container.log -type f 2>/dev/null | sort); do
+		echo "${f#"$run"/} $(stat -c %a "$f")"
+		sed -E 's/ [0-9]{14}\.[0-9]{3} / TIME /' "$f"
+	done
+}
+
+@test "the log: -o writes LXC's lines, -q yields to a log file, -l filters and picks the default file" {
+	container
+	n=nsbox-test-no-such-container
+	# The constructor's failures (exec) reach the file too; with a log
+	# file LXC writes to stderr despite -q; -l without -o logs to
+	# /var/log/lxc/NAME.log; CRIT and above drop ERROR lines; -o makes
+	# the directories it needs, and one it cannot open is an error.
+	while IFS= read -r args; do
+		a=$(logged "$NSDIR" $args)
+		b=$(logged "$REFDIR" $args)
+		[ "$a" = "$b" ] || { echo "lxc-attach $args"; diff <(echo "$b") <(echo "$a"); false; }
+	done <<-CASES
+		-n $n -o x.log -- true
+		-n $n -q -o x.log -- true
+		-n $n -q -o none -- true
+		-n $n -q -l info -- true
+		-n $n -l crit -o x.log -- true
+		-n $n -o none -l warn -- true
+		-n $n -o a/b/c.log -- true
+		-n $n -o /proc/nsbox-test/x -- true
+		-n $n -q -o /proc/nsbox-test/x -- true
+		-n $n -o . -- true
+		-n $C -o x.log -- true
+		-n $C -o x.log -- /nonexistent
+		-n $C -q -o x.log -- /nonexistent
+		-n $C -l fatal -o x.log -- /nonexistent
+		-n $C -f /nonexistent -o x.log -- true
+	CASES
+	rm -f /var/log/lxc/$n.log
+}
+
 @test "--help, --usage and --version" {
 	requires ref:lxc-attach
 	same lxc-attach --help
