@@ -128,29 +128,27 @@ static const char *errtext(int e, char *buf, size_t len)
 }
 
 // logline appends a failure to the log file of OP_LOG in LXC's layout:
-// "PREFIX YYYYmmddHHMMSS.mmm ERROR    TAIL", the error text in place of
-// TAIL's \x01 (and the mark with its " - " dropped without one).
-static void logline(const char *tail, const char *etext)
+// "PREFIX YYYYmmddHHMMSS.mmm ERROR    LINE", the error text in place of
+// LINE's \x01 (and the mark with its " - " dropped without one).
+static void logline(const char *line, const char *etext)
 {
 	char buf[4096], stamp[32];
 	struct timespec ts;
 	struct tm tm;
-	const char *mark = strchr(tail, '\x01');
+	const char *mark = strchr(line, '\x01');
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+	n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    ", log_prefix, stamp, ts.tv_nsec / 1000000);
 	if (mark && etext)
-		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %.*s%s%s", log_prefix, stamp,
-			     ts.tv_nsec / 1000000, (int)(mark - tail), tail, etext, mark + 1);
+		n += snprintf(buf + n, sizeof(buf) - n, "%.*s%s%s", (int)(mark - line), line, etext, mark + 1);
 	else if (mark)
-		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %.*s%s", log_prefix, stamp,
-			     ts.tv_nsec / 1000000, (int)(mark - tail), tail,
-			     strncmp(mark + 1, " - ", 3) == 0 ? mark + 4 : mark + 1);
+		n += snprintf(buf + n, sizeof(buf) - n, "%.*s%s", (int)(mark - line), line,
+			      strncmp(mark + 1, " - ", 3) == 0 ? mark + 4 : mark + 1);
 	else
-		n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    %s", log_prefix, stamp,
-			     ts.tv_nsec / 1000000, tail);
+		n += snprintf(buf + n, sizeof(buf) - n, "%s", line);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
@@ -159,47 +157,60 @@ static void logline(const char *tail, const char *etext)
 	}
 }
 
-// report prints "prog: msg[: strerror]" in one write, as err(3)/errx(3) do.
-// A message may carry, after a \x02, its line for the log file (OP_LOG).
-static void report(int with_errno, const char *fmt, ...)
+// errline prints "prog: line" in one write, as err(3)/errx(3) do. A \x01
+// in the line marks where the error text goes, as in LXC's "NAME: file:
+// func: line Error text - what failed"; without one, a line told to
+// carry it gets ": strerror" at the end, as err(3) puts it.
+static void errline(const char *line, const char *etext, int append)
 {
-	char ebuf[32];
 	char buf[4096];
-	int saved = errno, n;
-	va_list ap;
+	const char *mark = etext ? strchr(line, '\x01') : NULL;
+	int n;
 
-	char msg[3072], *mark, *tail;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	tail = strchr(msg, '\x02');
-	if (tail)
-		*tail++ = '\0';
-	if (tail && log_fd >= 0)
-		logline(tail, with_errno ? errtext(saved, ebuf, sizeof(ebuf)) : NULL);
-	if (quiet)
-		return;
-	// A \x01 in the message marks where the error text goes, as in LXC's
-	// "NAME: file: func: line Error text - what failed"; without one it
-	// follows the message, as err(3) puts it.
-	mark = with_errno ? strchr(msg, '\x01') : NULL;
-	if (mark) {
-		*mark = '\0';
-		n = snprintf(buf, sizeof(buf), "%s: %s%s%s", prog, msg,
-			     errtext(saved, ebuf, sizeof(ebuf)), mark + 1);
-	} else {
-		n = snprintf(buf, sizeof(buf), "%s: %s", prog, msg);
-	}
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	if (with_errno && !mark)
-		n += snprintf(buf + n, sizeof(buf) - n, ": %s", errtext(saved, ebuf, sizeof(ebuf)));
+	if (mark)
+		n = snprintf(buf, sizeof(buf), "%s: %.*s%s%s", prog, (int)(mark - line), line, etext, mark + 1);
+	else if (append && etext)
+		n = snprintf(buf, sizeof(buf), "%s: %s: %s", prog, line, etext);
+	else
+		n = snprintf(buf, sizeof(buf), "%s: %s", prog, line);
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
 	if (write(STDERR_FILENO, buf, n) < 0) {
 		/* nothing left to tell */
+	}
+}
+
+// report tells of a failure. The message may hold several lines, each
+// told as one (the first with the error text), and, after a \x02, the
+// lines for the log file of OP_LOG.
+static void report(int with_errno, const char *fmt, ...)
+{
+	char ebuf[32], msg[3072], *line, *next, *tail;
+	const char *etext;
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	etext = with_errno ? errtext(saved, ebuf, sizeof(ebuf)) : NULL;
+	tail = strchr(msg, '\x02');
+	if (tail)
+		*tail++ = '\0';
+	for (line = tail; line && log_fd >= 0; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		logline(line, etext);
+	}
+	if (quiet)
+		return;
+	for (line = msg; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		errline(line, etext, line == msg);
 	}
 }
 

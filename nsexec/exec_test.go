@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,8 +32,9 @@ type result struct {
 	signal         string // the signal that killed it
 }
 
-// runPlan runs the binary with plan on fd 3 and the gate set.
-func runPlan(t *testing.T, plan []byte, gate string) result {
+// runPlan runs the binary with plan on fd 3, extra from fd 4 on, and the
+// gate set.
+func runPlan(t *testing.T, plan []byte, gate string, extra ...*os.File) result {
 	t.Helper()
 	f, err := os.CreateTemp(t.TempDir(), "plan")
 	if err != nil {
@@ -46,7 +48,7 @@ func runPlan(t *testing.T, plan []byte, gate string) result {
 	}
 	defer f.Close()
 	cmd := exec.Command(nsbox(t))
-	cmd.ExtraFiles = []*os.File{f}
+	cmd.ExtraFiles = append([]*os.File{f}, extra...)
 	cmd.Env = append(os.Environ(), gate)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -104,6 +106,38 @@ func TestExecFailures(t *testing.T) {
 		if r.code != tc.code || r.stderr != tc.stderr {
 			t.Errorf("exec %q = %d %q; want %d %q", tc.file, r.code, r.stderr, tc.code, tc.stderr)
 		}
+	}
+}
+
+func TestFailureLinesAndLog(t *testing.T) {
+	log, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	// A message of two lines, the error text in the first, and their
+	// lines for the log file (fd 4) after LogMark.
+	msg := "C: f: 1 " + ErrMark + " - exec failed\nC: g: 2 then gave up" +
+		LogMark + "cat - f:1 - " + ErrMark + " - exec failed\ncat - g:2 - then gave up"
+	p := &Plan{Prog: "test"}
+	p.Add(Op{Code: Log, Ints: []int64{4}, Strs: []string{"test C "}},
+		ExecFlagsOp(ExecLXC, "/nonexistent", []string{"x"}, msg))
+	r := runPlan(t, p.Encode(), Gate+"=3", log)
+	want := "test: C: f: 1 No such file or directory - exec failed\ntest: C: g: 2 then gave up\n"
+	if r.code != 127 || r.stderr != want {
+		t.Errorf("failed exec = %d %q; want 127 %q", r.code, r.stderr, want)
+	}
+	b, _ := os.ReadFile(log.Name())
+	stamp := regexp.MustCompile(` [0-9]{14}\.[0-9]{3} `)
+	got := stamp.ReplaceAllString(string(b), " TIME ")
+	if want := "test C TIME ERROR    cat - f:1 - No such file or directory - exec failed\ntest C TIME ERROR    cat - g:2 - then gave up\n"; got != want {
+		t.Errorf("log = %q; want %q", got, want)
+	}
+	// The program a successful exec runs does not get the log file.
+	p = &Plan{Prog: "test"}
+	p.Add(Op{Code: Log, Ints: []int64{4}, Strs: []string{"test C "}}, shell("ls /proc/self/fd"))
+	if r := runPlan(t, p.Encode(), Gate+"=3", log); strings.Contains("\n"+r.stdout, "\n4\n") || r.code != 0 {
+		t.Errorf("fds of the program: %q, status %d", r.stdout, r.code)
 	}
 }
 

@@ -38,6 +38,15 @@ func Main(ctx *app.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.lxc && t.Pidfd >= 0 && t.Namespaces == 0 {
+		// LXC joins through the pidfd whatever the set (-s ""): the
+		// kernel refuses an empty one, before anything has moved.
+		if err := unix.Setns(t.Pidfd, 0); err != nil {
+			o.lxcError(ctx, "__attach_namespaces_pidfd", 643, err, "Failed to attach to namespaces via pidfd")
+			o.lxcError(ctx, enterFailed.fn, enterFailed.line, nil, enterFailed.what)
+			return app.Exit(1)
+		}
+	}
 	env := o.environ(os.Environ(), t)
 	pty := o.terminal(t)
 	plan := o.Plan(t, pty)
@@ -47,15 +56,31 @@ func Main(ctx *app.Context) error {
 	return app.Errorf(nsexec.Run(plan, os.Args, env), "cannot re-execute %s", nsexec.Self)
 }
 
-// lxcMsg is a constructor message in LXC's layout for function fn, with
-// its line for the log file when there is one.
-func (o *Options) lxcMsg(fn string, line int, what string) string {
+// lxcMsg is a constructor message in LXC's layout for function fn, the
+// error text in its first line, then the lines of then without one; with
+// a log file, their lines for it too.
+func (o *Options) lxcMsg(fn string, line int, what string, then ...lxcAt) string {
 	msg := fmt.Sprintf("%s: ../src/lxc/attach.c: %s: %d %s - %s", o.Name, fn, line, nsexec.ErrMark, what)
+	log := logTail("attach.c", fn, line, nsexec.ErrMark+" - "+what)
+	for _, t := range then {
+		msg += fmt.Sprintf("\n%s: ../src/lxc/attach.c: %s: %d %s", o.Name, t.fn, t.line, t.what)
+		log += "\n" + logTail("attach.c", t.fn, t.line, t.what)
+	}
 	if o.toFile() {
-		msg += nsexec.LogMark + logTail("attach.c", fn, line, nsexec.ErrMark+" - "+what)
+		msg += nsexec.LogMark + log
 	}
 	return msg
 }
+
+// lxcAt is an ERROR line of LXC's attach.c without an error text.
+type lxcAt struct {
+	fn   string
+	line int
+	what string
+}
+
+// enterFailed is what LXC's lxc_attach says after a failed join.
+var enterFailed = lxcAt{"lxc_attach", 1590, "Failed to enter namespaces"}
 
 // Plan is what happens once the target is known, in LXC's order: into
 // the cgroups, into the namespaces, then in a child (the new pid
@@ -85,7 +110,7 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 			continue
 		}
 		e := nsexec.EnterNS{Type: n.Flag, FD: nsexec.NoFD,
-			Msg: o.lxcMsg("__attach_namespaces_nsfd", 655, "Failed to attach to "+n.Name+" namespace")}
+			Msg: o.lxcMsg("__attach_namespaces_nsfd", 666, fmt.Sprintf("Failed to attach to %s namespace of %d", n.Name, t.Pid), enterFailed)}
 		if t.Pidfd < 0 {
 			// No pidfds: through /proc, opened now.
 			fd, err := unix.Open(procfs.NSPath("/proc", t.Pid, n.Name), unix.O_RDONLY, 0)
@@ -101,7 +126,7 @@ func (o *Options) Plan(t *Target, pty *terminal) *nsexec.Plan {
 		if t.Pidfd >= 0 {
 			pidfd, _ = nsexec.Keep(t.Pidfd)
 		}
-		p.Add(nsexec.EnterOp(pidfd, o.lxcMsg("__attach_namespaces_pidfd", 643, "Failed to attach to namespaces via pidfd"), enter))
+		p.Add(nsexec.EnterOp(pidfd, o.lxcMsg("__attach_namespaces_pidfd", 643, "Failed to attach to namespaces via pidfd", enterFailed), enter))
 	} else if t.Pidfd >= 0 {
 		unix.Close(t.Pidfd)
 	}

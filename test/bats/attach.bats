@@ -115,6 +115,23 @@ out" ]
 $(readlink /proc/self/ns/net)"
 }
 
+@test "a join the kernel refuses fails with LXC's two lines: -s USER on a privileged container, an empty -s" {
+	container
+	init=$(init_of "$C")
+	[ "$(readlink /proc/$init/ns/user)" = "$(readlink /proc/self/ns/user)" ] || skip "the container has a user namespace of its own"
+	for s in USER "UTSNAME|user" ""; do
+		same lxc-attach -n "$C" -s "$s" -- true
+		expect 1 "" "lxc-attach: $C: ../src/lxc/attach.c: __attach_namespaces_pidfd: 643 Invalid argument - Failed to attach to namespaces via pidfd
+lxc-attach: $C: ../src/lxc/attach.c: lxc_attach: 1590 Failed to enter namespaces"
+	done
+	for side in nsb ref; do
+		$side lxc-attach -n "$C" -s USER -o "$BATS_TEST_TMPDIR/$side.log" -- true 2>/dev/null || true
+		sed -E 's/ [0-9]{14}\.[0-9]{3} / TIME /' "$BATS_TEST_TMPDIR/$side.log" >"$BATS_TEST_TMPDIR/$side.log.t"
+	done
+	diff "$BATS_TEST_TMPDIR/nsb.log.t" "$BATS_TEST_TMPDIR/ref.log.t"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/nsb.log.t")" = 2 ]
+}
+
 @test "-R remounts /proc and /sys in a mount namespace of its own when MOUNT is not attached" {
 	container
 	# ps shows the container's processes, its init first.
