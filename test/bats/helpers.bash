@@ -11,8 +11,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEST_USER=nsbox-test
 
 # links makes $NSDIR (nsbox's links) and $REFDIR (the references), in a
-# directory the unprivileged test user can reach too; unlinks removes it.
+# directory the unprivileged test user can reach too; unlinks removes it,
+# and fails (putting it back) if the host's hostname changed meanwhile: a
+# test that sets one outside a uts namespace of its own.
 links() {
+	export HOST_NAME
+	HOST_NAME=$(hostname)
 	LINKS=$(mktemp -d /tmp/nsbox-test-links.XXXXXX)
 	chmod 755 "$LINKS"
 	export LINKS NSDIR="$LINKS/nsbox" REFDIR="$LINKS/ref"
@@ -26,7 +30,13 @@ links() {
 	chmod 755 "$NSDIR" "$REFDIR"
 }
 
-unlinks() { rm -rf "$LINKS"; }
+unlinks() {
+	rm -rf "$LINKS"
+	[ "$(hostname)" = "$HOST_NAME" ] && return
+	echo "the host's hostname changed to $(hostname); it was $HOST_NAME" >&2
+	hostname "$HOST_NAME"
+	return 1
+}
 
 # nsb and ref run a command line with nsbox's or the reference's tools first
 # on PATH.

@@ -14,11 +14,13 @@ teardown() {
 }
 
 # target UNSHARE ARGS...: start "UNSHARE -f ARGS... sleep" in the background
-# and set $target to the sleeping process (inside the new namespaces).
+# and set $target to the sleeping process (inside the new namespaces),
+# named nsbox-test-target when it has a uts namespace of its own.
 target() {
-	local u=$1
+	local u=$1 uts
 	shift
-	"$u" -f --kill-child "$@" sh -c 'hostname nsbox-test-target 2>/dev/null; exec sleep 300' &
+	uts=$(readlink /proc/self/ns/uts)
+	"$u" -f --kill-child "$@" sh -c "u=\$(readlink /proc/self/ns/uts) && [ -n \"\$u\" ] && [ \"\$u\" != '$uts' ] && hostname nsbox-test-target 2>/dev/null; exec sleep 300" &
 	local parent=$!
 	disown
 	targets="${targets:-} $parent"
