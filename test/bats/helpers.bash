@@ -12,11 +12,13 @@ TEST_USER=nsbox-test
 
 # links makes $NSDIR (nsbox's links) and $REFDIR (the references), in a
 # directory the unprivileged test user can reach too; unlinks removes it,
-# and fails (putting it back) if the host's hostname changed meanwhile: a
-# test that sets one outside a uts namespace of its own.
+# and fails if the file left the host changed: its hostname (put back;
+# a test set one outside a uts namespace of its own), mounts under /tmp,
+# or entries in nsbox's registry.
 links() {
-	export HOST_NAME
+	export HOST_NAME HOST_LEFT
 	HOST_NAME=$(hostname)
+	HOST_LEFT=$(host_leftovers)
 	LINKS=$(mktemp -d /tmp/nsbox-test-links.XXXXXX)
 	chmod 755 "$LINKS"
 	export LINKS NSDIR="$LINKS/nsbox" REFDIR="$LINKS/ref"
@@ -31,11 +33,27 @@ links() {
 }
 
 unlinks() {
+	local ok=0 left
 	rm -rf "$LINKS"
-	[ "$(hostname)" = "$HOST_NAME" ] && return
-	echo "the host's hostname changed to $(hostname); it was $HOST_NAME" >&2
-	hostname "$HOST_NAME"
-	return 1
+	if [ "$(hostname)" != "$HOST_NAME" ]; then
+		echo "the host's hostname changed to $(hostname); it was $HOST_NAME" >&2
+		hostname "$HOST_NAME"
+		ok=1
+	fi
+	left=$(host_leftovers)
+	if [ "$left" != "$HOST_LEFT" ]; then
+		echo "left behind on the host:" >&2
+		diff <(echo "$HOST_LEFT") <(echo "$left") >&2
+		ok=1
+	fi
+	return $ok
+}
+
+# host_leftovers lists what a test could leave on the host: mounts under
+# /tmp and entries in nsbox's registry.
+host_leftovers() {
+	awk '$5 ~ "^/tmp/" {print $5}' /proc/self/mountinfo | sort
+	ls /run/nsbox 2>/dev/null || true
 }
 
 # nsb and ref run a command line with nsbox's or the reference's tools first
