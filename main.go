@@ -3,20 +3,26 @@
 // constructor that does the namespace work before the Go runtime starts.
 package main
 
-// void nsbox_restore_cpus(void);
+// int nsbox_caller_cpus(void *buf, int len);
 import "C" // nsexec.c: the constructor
 
 import (
 	"os"
+	"unsafe"
 
 	"github.com/moby/sys/reexec"
 	"github.com/nsbox/nsbox/applets"
+	"github.com/nsbox/nsbox/nsexec"
 )
 
-// init gives the process back the caller's CPUs: the constructor confined
-// it to one so that the Go runtime starts lean.
+// init lets plans give the target the caller's CPUs: the constructor
+// confined this process to one so that the Go runtime runs lean.
 func init() {
-	C.nsbox_restore_cpus()
+	nsexec.CallerCPUs = func() []uint64 {
+		var mask [16]uint64
+		n := C.nsbox_caller_cpus(unsafe.Pointer(&mask[0]), C.int(len(mask)*8))
+		return mask[:n/8]
+	}
 }
 
 func main() {

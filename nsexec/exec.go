@@ -37,15 +37,30 @@ func Start(plan *Plan, argv, env []string) (int, error) {
 	return syscall.ForkExec(Self, argv, &syscall.ProcAttr{Env: gated, Files: []uintptr{0, 1, 2}})
 }
 
-// prepare writes plan to a memfd, after a step that gives the process its
-// name back, and returns it and env with the gate.
+// CallerCPUs, set by package main, returns the CPUs the caller gave us as
+// a sched_setaffinity mask when the constructor confined this process to
+// one, else nothing.
+var CallerCPUs func() []uint64
+
+// prepare writes plan to a memfd, after steps that give the process the
+// caller's CPUs and its name back, and returns it and env with the gate.
 func prepare(plan *Plan, env []string) (int, []string, error) {
 	fd, err := unix.MemfdCreate("nsbox-plan", 0)
 	if err != nil {
 		return -1, nil, err
 	}
-	named := Plan{Prog: plan.Prog, Ops: append([]Op{{Code: Name, Strs: []string{name()}}}, plan.Ops...)}
-	data := named.Encode()
+	first := []Op{{Code: Name, Strs: []string{name()}}}
+	if CallerCPUs != nil {
+		if mask := CallerCPUs(); len(mask) > 0 {
+			words := make([]int64, len(mask))
+			for i, w := range mask {
+				words[i] = int64(w)
+			}
+			first = append([]Op{{Code: CPUs, Ints: words}}, first...)
+		}
+	}
+	full := Plan{Prog: plan.Prog, Ops: append(first, plan.Ops...)}
+	data := full.Encode()
 	if _, err := unix.Pwrite(fd, data, 0); err != nil {
 		unix.Close(fd)
 		return -1, nil, err

@@ -163,8 +163,13 @@ const (
 	// Log writes the messages of later failures that carry a log line
 	// (after LogMark) to FD as well, each as Prefix, a UTC time stamp,
 	// " ERROR    " and the line (lxc-attach -o). Ints: fd. Strs: prefix.
-	Log     Code = 35
-	codeEnd Code = 36
+	Log Code = 35
+	// CPUs sets this process's CPU affinity to Mask, the caller's CPUs,
+	// which the constructor of the Go side's run confined to one (see
+	// CallerCPUs); Run and Start put it first. Ints: the mask's 64-bit
+	// words.
+	CPUs    Code = 36
+	codeEnd Code = 37
 )
 
 // FD refs: a step's file descriptor operand is either a descriptor the
@@ -357,7 +362,7 @@ var codeNames = [...]string{
 	Exec: "exec", Enter: "enter", Open: "open", Fchdir: "fchdir", Close: "close",
 	WritePid: "writepid", PivotRoot: "pivotroot", Umount: "umount", Mkdir: "mkdir",
 	Mknod: "mknod", Symlink: "symlink", Sethostname: "sethostname", OrElse: "orelse",
-	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet", Name: "name", Log: "log",
+	Personality: "personality", DropBounding: "dropbounding", Prctl: "prctl", Login: "login", Quiet: "quiet", Name: "name", Log: "log", CPUs: "cpus",
 }
 
 func (c Code) String() string {

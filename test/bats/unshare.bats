@@ -293,6 +293,8 @@ propagation() {
 		same $t unshare -m grep Cpus_allowed_list /proc/self/status
 		same $t unshare -fp grep Cpus_allowed_list /proc/self/status
 		same $t nsenter -t $$ -m grep Cpus_allowed_list /proc/self/status
+		# The waiting parent too.
+		same $t unshare -f sh -c 'grep Cpus_allowed_list /proc/$PPID/status'
 	done
 	same unshare -m grep Cpus_allowed_list /proc/self/status
 	expect 0 "$(grep Cpus_allowed_list /proc/self/status)"
