@@ -216,16 +216,34 @@ $(stat -c %g /proc/$target)"
 	expect 1 "" "nsenter: no target PID specified"
 }
 
-@test "--join-cgroup needs cgroup v2" {
+@test "--join-cgroup joins the target's cgroup in cgroup v2 (2.42)" {
 	requires root
 	target "$REFDIR/unshare" -u
-	if [ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]; then
-		nsb_run nsenter -t "$target" -u -c true
-		expect 1 "" "nsenter: --join-cgroup is only supported in cgroup v2"
-		skip "/sys/fs/cgroup is not cgroup v2 here: joining is not testable"
+	# util-linux 2.38 has no -c: known answers.
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		nsb_run nsenter -t "$target" -u -c cat /proc/self/cgroup
+		expect 0 "$(cat /proc/$target/cgroup)"
+		return
 	fi
-	nsb_run nsenter -t "$target" -u -c cat /proc/self/cgroup
-	expect 0 "$(cat /proc/$target/cgroup)"
+	nsb_run nsenter -t "$target" -u -c true
+	expect 1 "" "nsenter: --join-cgroup is only supported in cgroup v2"
+	# A hybrid host: its unified hierarchy, bound on /sys/fs/cgroup in a
+	# mount namespace of the test's, is what nsenter sees as cgroup v2.
+	# Like util-linux, nsenter takes the path from the first line of the
+	# target's /proc/PID/cgroup (here a v1 hierarchy's, "/"), so a shell
+	# moved to a cgroup of its own sees its nsenter -c move back to "/".
+	unified=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$unified" ] || skip "no cgroup v2 hierarchy here: joining is not testable"
+	first=$(head -1 /proc/$target/cgroup)
+	first=${first##*:}
+	[ -d "$unified$first" ] || skip "the target's first cgroup path $first is not in the unified hierarchy"
+	cg=$unified/nsbox-test-cg$$
+	mkdir "$cg"
+	run /usr/bin/unshare -m sh -c "echo \$\$ >$cg/cgroup.procs && mount --bind $unified /sys/fs/cgroup &&
+		grep '^0::' /proc/self/cgroup && $NSDIR/nsenter -t $target -u -c grep '^0::' /proc/self/cgroup"
+	wait_for rmdir "$cg"
+	[ "$status" = 0 ] && [ "$output" = "0::/nsbox-test-cg$$
+0::$first" ] || { echo "$status: $output"; false; }
 }
 
 @test "PID:INODE names the target by its pidfd" {
