@@ -14,7 +14,6 @@
 // stands in for; this file only adds ": strerror(errno)" the way err(3)
 // does.
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -128,58 +127,66 @@ static const char *errtext(int e, char *buf, size_t len)
 	return buf;
 }
 
+// with_error writes line to buf with the error text in place of its \x01
+// mark, as in LXC's "NAME: file: func: line Error text - what failed";
+// without an error text the mark goes, with the " - " after it. It returns
+// the length written, as snprintf does.
+static int with_error(char *buf, size_t len, const char *line, const char *etext)
+{
+	const char *mark = strchr(line, '\x01');
+
+	if (!mark)
+		return snprintf(buf, len, "%s", line);
+	if (etext)
+		return snprintf(buf, len, "%.*s%s%s", (int)(mark - line), line, etext, mark + 1);
+	return snprintf(buf, len, "%.*s%s", (int)(mark - line), line,
+			strncmp(mark + 1, " - ", 3) == 0 ? mark + 4 : mark + 1);
+}
+
+// put writes buf (n bytes, room for a newline kept) and a newline to fd in
+// one write.
+static void put(int fd, char *buf, size_t size, int n)
+{
+	if (n < 0)
+		return;
+	if (n > (int)size - 2)
+		n = size - 2;
+	buf[n++] = '\n';
+	if (write(fd, buf, n) < 0) {
+		/* nothing left to tell */
+	}
+}
+
 // logline appends a failure to the log file of OP_LOG in LXC's layout:
-// "PREFIX YYYYmmddHHMMSS.mmm ERROR    LINE", the error text in place of
-// LINE's \x01 (and the mark with its " - " dropped without one).
+// "PREFIX YYYYmmddHHMMSS.mmm ERROR    LINE".
 static void logline(const char *line, const char *etext)
 {
 	char buf[4096], stamp[32];
 	struct timespec ts;
 	struct tm tm;
-	const char *mark = strchr(line, '\x01');
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
 	n = snprintf(buf, sizeof(buf), "%s%s.%03ld ERROR    ", log_prefix, stamp, ts.tv_nsec / 1000000);
-	if (mark && etext)
-		n += snprintf(buf + n, sizeof(buf) - n, "%.*s%s%s", (int)(mark - line), line, etext, mark + 1);
-	else if (mark)
-		n += snprintf(buf + n, sizeof(buf) - n, "%.*s%s", (int)(mark - line), line,
-			      strncmp(mark + 1, " - ", 3) == 0 ? mark + 4 : mark + 1);
-	else
-		n += snprintf(buf + n, sizeof(buf) - n, "%s", line);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(log_fd, buf, n) < 0) {
-		/* nothing left to tell */
-	}
+	if (n > 0 && n < (int)sizeof(buf))
+		n += with_error(buf + n, sizeof(buf) - n, line, etext);
+	put(log_fd, buf, sizeof(buf), n);
 }
 
-// errline prints "prog: line" in one write, as err(3)/errx(3) do. A \x01
-// in the line marks where the error text goes, as in LXC's "NAME: file:
-// func: line Error text - what failed"; without one, a line told to
-// carry it gets ": strerror" at the end, as err(3) puts it.
+// errline prints "prog: line" in one write, as err(3)/errx(3) do: the error
+// text where the line marks it, else, when append is set, after ": " at
+// the end.
 static void errline(const char *line, const char *etext, int append)
 {
 	char buf[4096];
-	const char *mark = etext ? strchr(line, '\x01') : NULL;
-	int n;
+	int n = snprintf(buf, sizeof(buf), "%s: ", prog);
 
-	if (mark)
-		n = snprintf(buf, sizeof(buf), "%s: %.*s%s%s", prog, (int)(mark - line), line, etext, mark + 1);
-	else if (append && etext)
-		n = snprintf(buf, sizeof(buf), "%s: %s: %s", prog, line, etext);
-	else
-		n = snprintf(buf, sizeof(buf), "%s: %s", prog, line);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, n) < 0) {
-		/* nothing left to tell */
-	}
+	n += with_error(buf + n, sizeof(buf) - n, line, etext);
+	if (append && etext && !strchr(line, '\x01') && n < (int)sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - n, ": %s", etext);
+	put(STDERR_FILENO, buf, sizeof(buf), n);
 }
 
 // report tells of a failure. The message may hold several lines, each
