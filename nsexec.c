@@ -89,7 +89,7 @@ enum { GROUPS_MUST = 0, GROUPS_TRY = 1, GROUPS_IF_TRIED = 2 };
 #define MAX_REGS 8
 
 enum { WRITE_IGNORE_ENOENT = 1 };
-enum { FORK_UNSHARE = 0, FORK_NSENTER = 1, FORK_LXC = 2 };
+enum { FORK_UNSHARE = 0, FORK_NSENTER = 1, FORK_LXC = 2, FORK_INIT = 3 };
 enum { EXEC_SEARCH = 1, EXEC_TRY = 2, EXEC_LXC_CODES = 4 };
 
 struct op {
@@ -504,6 +504,32 @@ static void mirror_unshare(pid_t pid)
 		kill(getpid(), sig);
 	}
 	die("child exit failed");
+}
+
+// The signals an init passes on: those a shell, a terminal or a
+// supervisor sends to say something, not those the kernel sends a
+// faulting process, nor the ones no handler can take.
+static const int init_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGWINCH };
+#define N_INIT_SIGNALS (int)(sizeof(init_signals) / sizeof(init_signals[0]))
+static struct sigaction init_saved[N_INIT_SIGNALS]; // the child gets them back
+
+// ... as an init does (FORK_INIT): every child that ends is reaped, the
+// orphans this pid namespace hands us included; when the one we started
+// ends, we end as it did, a signal death as 128+signal.
+static void mirror_init(pid_t pid)
+{
+	int status = 0;
+	pid_t w;
+
+	do {
+		w = waitpid(-1, &status, 0);
+		if (w < 0 && errno != EINTR)
+			die("waitpid failed");
+	} while (w != pid);
+	unregister();
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
 }
 
 // ... as lxc-attach does: a signal death becomes exit status 128+signal;
@@ -1000,6 +1026,23 @@ static void run(struct op *ops, int n)
 				if (sigaddset(&set, SIGINT) != 0 || sigaddset(&set, SIGTERM) != 0 ||
 				    sigprocmask(SIG_BLOCK, &set, &old) != 0)
 					die("sigprocmask block failed");
+			} else if (style == FORK_INIT) {
+				// Held until the child's pid is known to the handler;
+				// orphans outside a new pid namespace come to us too.
+				struct sigaction sa;
+
+				memset(&sa, 0, sizeof(sa));
+				sa.sa_handler = forward_signal;
+				sigemptyset(&sa.sa_mask);
+				sa.sa_flags = SA_RESTART;
+				for (s = 0; s < N_INIT_SIGNALS; s++)
+					if (sigaddset(&set, init_signals[s]) != 0 ||
+					    sigaction(init_signals[s], &sa, &init_saved[s]) != 0)
+						die("sigaction failed");
+				if (sigprocmask(SIG_BLOCK, &set, &old) != 0)
+					die("sigprocmask block failed");
+				if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+					die("prctl(PR_SET_CHILD_SUBREAPER) failed");
 			}
 			if (killsig) {
 				parent_pidfd = syscall(SYS_pidfd_open, getpid(), 0);
@@ -1019,7 +1062,10 @@ static void run(struct op *ops, int n)
 					close(registry_proc);
 					registry_dir = registry_proc = -1;
 				}
-				if (style == FORK_UNSHARE && sigprocmask(SIG_SETMASK, &old, NULL))
+				if (style == FORK_INIT)
+					for (s = 0; s < N_INIT_SIGNALS; s++)
+						sigaction(init_signals[s], &init_saved[s], NULL);
+				if ((style == FORK_UNSHARE || style == FORK_INIT) && sigprocmask(SIG_SETMASK, &old, NULL))
 					die("sigprocmask restore failed");
 				for (s = 0; s < MAX_SLOTS; s++) {
 					if (slots[s].go >= 0)
@@ -1034,8 +1080,10 @@ static void run(struct op *ops, int n)
 				close(parent_pidfd);
 				parent_pidfd = -1;
 			}
-			if (forward)
+			if (forward || style == FORK_INIT)
 				forward_pid = pid;
+			if (style == FORK_INIT && sigprocmask(SIG_SETMASK, &old, NULL))
+				die("sigprocmask restore failed");
 			if (registry_dir >= 0)
 				register_child(pid);
 			run(o + 1, count);
@@ -1043,6 +1091,8 @@ static void run(struct op *ops, int n)
 				mirror_nsenter(pid);
 			if (style == FORK_LXC)
 				mirror_lxc(pid);
+			if (style == FORK_INIT)
+				mirror_init(pid);
 			mirror_unshare(pid);
 			break;
 		}

@@ -202,6 +202,12 @@ const (
 	// ForkLXC is lxc-attach's: a signal death becomes exit status
 	// 128+signal, and SIGINT and SIGQUIT are ignored while waiting.
 	ForkLXC = 2
+	// ForkInit is a small init's (nsbox pivot --init): the parent, pid 1
+	// of a new pid namespace, passes the signals a shell or a supervisor
+	// sends on to the child, reaps every process that ends up its child,
+	// and ends as the child does, a signal death as 128+signal (pid 1
+	// cannot die of its own signal).
+	ForkInit = 3
 )
 
 // Exec flags.

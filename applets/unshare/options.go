@@ -39,6 +39,7 @@ const (
 	optUpper
 	optWork
 	optReadOnly
+	optInit
 )
 
 // line formats one --help line in unshare's 27-column layout.
@@ -258,7 +259,7 @@ func (o *Options) apply(ctx *app.Context, sys *Sys, spec *app.Spec, r *getopt.Re
 			return app.Errorx("%s", err)
 		}
 		o.Name = v
-	case optHostname, optOverlay, optLower, optUpper, optWork, optReadOnly:
+	case optHostname, optOverlay, optLower, optUpper, optWork, optReadOnly, optInit:
 		o.Pivot.apply(r)
 	case 'f':
 		o.Fork = true

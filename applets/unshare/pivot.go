@@ -27,6 +27,9 @@ type Pivot struct {
 	Lowers      []string
 	Upper, Work string
 	ReadOnly    bool
+	// Init puts a small init at pid 1 of a new pid namespace, with the
+	// program as its child: it reaps the orphans and passes signals on.
+	Init bool
 }
 
 var pivotExtras = []getopt.Option{
@@ -37,6 +40,8 @@ var pivotExtras = []getopt.Option{
 	opt("upper", 0, getopt.Required, optUpper, line("--upper <dir>", "overlay upper directory (default: a tmpfs)")),
 	opt("work", 0, getopt.Required, optWork, line("--work <dir>", "overlay work directory (default: a tmpfs)")),
 	opt("read-only", 0, getopt.NoArg, optReadOnly, line("--read-only", "make the new root read-only")),
+	opt("init", 0, getopt.NoArg, optInit, line("--init", "run an init as pid 1 that reaps orphans and")+"\n"+
+		line("", "passes signals on (implies --pid and --fork)")),
 }
 
 // pivotOptions are unshare's, without those the root switch replaces,
@@ -61,7 +66,7 @@ var PivotSpec = app.Spec{
 		"a read-only /sys and a minimal /dev. <program> defaults to /bin/sh.",
 	Options: pivotOptions,
 	Layout: []string{
-		"hostname", "name", "overlay", "lower", "upper", "work", "read-only", "",
+		"hostname", "name", "overlay", "lower", "upper", "work", "read-only", "init", "",
 		"mount", "uts", "ipc", "net", "pid", "user", "cgroup", "time", "",
 		"mount-binfmt", "load-interp", "propagation", "wd", "setuid", "setgid", "map-user", "map-group",
 		"map-root-user", "map-current-user", "map-auto", "map-subids", "map-users",
@@ -86,6 +91,8 @@ func (pv *Pivot) apply(r *getopt.Result) {
 		pv.Work = r.Value
 	case optReadOnly:
 		pv.ReadOnly = true
+	case optInit:
+		pv.Init = true
 	}
 }
 
@@ -108,6 +115,10 @@ func PivotMain(ctx *app.Context) error {
 	o.Flags |= unix.CLONE_NEWNS
 	if o.Pivot.Hostname != "" {
 		o.Flags |= unix.CLONE_NEWUTS
+	}
+	if o.Pivot.Init {
+		o.Flags |= unix.CLONE_NEWPID
+		o.Fork = true
 	}
 	return run(ctx, sys, o)
 }

@@ -34,12 +34,12 @@ func rootfsFixture(t *testing.T) string {
 func TestPivotOptions(t *testing.T) {
 	sys := fixture(t)
 	root := rootfsFixture(t)
-	o, err := pivotParse(t, sys, "-fpuin", "--hostname=box", "--lower", "/l1", "--lower=/l2", "--read-only", root, "--", "sh")
+	o, err := pivotParse(t, sys, "-fpuin", "--hostname=box", "--lower", "/l1", "--lower=/l2", "--read-only", "--init", root, "--", "sh")
 	if err != nil {
 		t.Fatal(err)
 	}
 	pv := o.Pivot
-	if pv.Hostname != "box" || !pv.Overlay || strings.Join(pv.Lowers, ",") != "/l1,/l2" || !pv.ReadOnly || pv.RootFS != root {
+	if pv.Hostname != "box" || !pv.Overlay || strings.Join(pv.Lowers, ",") != "/l1,/l2" || !pv.ReadOnly || !pv.Init || pv.RootFS != root {
 		t.Errorf("pivot options = %+v", pv)
 	}
 	// unshare's --root and --mount-proc make no sense with a pivot.

@@ -176,6 +176,10 @@ func (o *Options) Plan(sys *Sys) (*nsexec.Plan, error) {
 		p.Add(nsexec.EnvironOp(env))
 	}
 
+	if o.Pivot != nil && o.Pivot.Init {
+		// pid 1 stays, as the init; its child runs the program.
+		p.Add(nsexec.ForkOps(nsexec.ForkInit, 0, false)...)
+	}
 	if len(o.Command) > 0 {
 		p.Add(nsexec.ExecOp(true, o.Command[0], o.Command, "failed to execute"))
 	} else if o.Pivot != nil {

@@ -204,6 +204,64 @@ PID   COMMAND
 	[ ! -e /run/nsbox/$name ]
 }
 
+# zombies PID: the zombies among the descendants of PID.
+zombies() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		awk '$3 == "Z" {print $1, $2}' /proc/"$c"/stat 2>/dev/null
+		zombies "$c"
+	done
+}
+
+@test "step 4b: pid 1 must reap orphans; pivot --init puts an init there that does and passes signals on" {
+	requires root busybox
+	root=$BATS_TEST_TMPDIR/root
+	make_rootfs "$root"
+	# An orphan goes to pid 1. A pid 1 that never waits (here sleep)
+	# leaves it a zombie; with --init, nsbox's init is pid 1 and reaps it.
+	for init in "" --init; do
+		"$NSDIR/nsbox" pivot -fp $init "$root" sh -c '(sleep 0.1 &); exec sleep 2' &
+		parent=$!
+		targets="$parent"
+		wait_for has_child "$parent"
+		pid1=$(child_of "$parent")
+		targets="$targets $pid1"
+		sleep 0.6
+		z=$(zombies "$parent")
+		kill -KILL "$pid1" # the end of the pid namespace
+		wait "$parent" || true
+		if [ -z "$init" ]; then
+			[ -n "$z" ] || { echo "no zombie without an init"; false; }
+		else
+			[ -z "$z" ] || { echo "zombies under --init: $z"; false; }
+		fi
+	done
+	# The init is pid 1, the program its child; the program's status is
+	# pivot's, a signal death as 128+signal.
+	nsb_run nsbox pivot --init "$root" ps -o pid,comm
+	expect 0 "PID   COMMAND
+    1 nsbox
+    2 ps"
+	nsb_run nsbox pivot --init "$root" sh -c 'exit 5'
+	expect 5 ""
+	nsb_run nsbox pivot --init "$root" sh -c 'kill -TERM $$'
+	expect 143 ""
+	# A SIGTERM to pid 1 (from the host, or a supervisor) reaches the
+	# program.
+	"$NSDIR/nsbox" pivot --init "$root" sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$BATS_TEST_TMPDIR/out" &
+	parent=$!
+	targets="$parent"
+	wait_for grep -q ready "$BATS_TEST_TMPDIR/out"
+	init=$(child_of "$parent")
+	targets="$targets $init"
+	[ "$(cat /proc/$init/comm)" = nsbox ]
+	kill -TERM "$init"
+	rc=0
+	wait "$parent" || rc=$?
+	[ "$rc" = 7 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "ready
+got TERM" ]
+}
+
 @test "step 5: uts namespace: a hostname of its own" {
 	requires root busybox
 	root=$BATS_TEST_TMPDIR/root
