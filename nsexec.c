@@ -418,6 +418,16 @@ static void forward_signal(int sig)
 		kill(forward_pid, sig);
 }
 
+// forward_sent is an init's forward_signal: a signal the terminal sent
+// (^C, ^\, a hangup, a resize) reached the whole foreground process
+// group, the child too, so only those sent with kill(2) are passed on.
+static void forward_sent(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (si->si_code != SI_KERNEL)
+		forward_signal(sig);
+}
+
 // The named-container entry the parent of a Fork step keeps for its child
 // (see applets/registry): its directory, held open from before the fork,
 // since a pivot_root in the child's mount namespace (which may be the
@@ -1032,9 +1042,9 @@ static void run(struct op *ops, int n)
 				struct sigaction sa;
 
 				memset(&sa, 0, sizeof(sa));
-				sa.sa_handler = forward_signal;
+				sa.sa_sigaction = forward_sent;
 				sigemptyset(&sa.sa_mask);
-				sa.sa_flags = SA_RESTART;
+				sa.sa_flags = SA_RESTART | SA_SIGINFO;
 				for (s = 0; s < N_INIT_SIGNALS; s++)
 					if (sigaddset(&set, init_signals[s]) != 0 ||
 					    sigaction(init_signals[s], &sa, &init_saved[s]) != 0)

@@ -260,6 +260,14 @@ zombies() {
 	wait "$parent" || rc=$?
 	[ "$rc" = 7 ] && [ "$(cat "$BATS_TEST_TMPDIR/out")" = "ready
 got TERM" ]
+	# A ^C on the terminal reaches the whole foreground process group,
+	# the program included: the init does not pass it on a second time.
+	command -v script >/dev/null || skip "script (util-linux) is needed for a terminal"
+	out=$( (sleep 0.6; printf '\003'; sleep 1.5) |
+		script -qec "$NSDIR/nsbox pivot --init $root sh -c 'trap \"echo got INT\" INT; echo ready; sleep 1; sleep 1; echo done'" /dev/null | tr -d '\r')
+	[ "$out" = "ready
+^Cgot INT
+done" ] || { echo "$out"; false; }
 }
 
 @test "step 5: uts namespace: a hostname of its own" {
