@@ -2,8 +2,8 @@
 //
 // A plain run pays little for it: without the gate variable the
 // constructor only narrows the CPUs the Go runtime sees (see narrow_cpus)
-// and returns. With the gate set (by nsexec.Exec in Go,
-// which then re-executes this binary), the process is still single-threaded,
+// and returns. With the gate set (by nsexec.Run or Start in Go, which
+// then re-execute this binary), the process is still single-threaded,
 // so it may unshare or join any namespace. It reads the plan from the file
 // descriptor the gate names, walks its steps and execs the target; the Go
 // runtime never starts in this image.
@@ -523,9 +523,22 @@ static const int init_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, S
 #define N_INIT_SIGNALS (int)(sizeof(init_signals) / sizeof(init_signals[0]))
 static struct sigaction init_saved[N_INIT_SIGNALS]; // the child gets them back
 
-// ... as an init does (FORK_INIT): every child that ends is reaped, the
-// orphans this pid namespace hands us included; when the one we started
-// ends, we end as it did, a signal death as 128+signal.
+// exit_as ends this process as a child ended (status), a signal death
+// as exit status 128+signal: lxc-attach's way, and an init's, which
+// cannot die of its own signal.
+static void exit_as(int status)
+{
+	unregister();
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		_exit(128 + WTERMSIG(status));
+	_exit(1);
+}
+
+// mirror_init waits as an init does (FORK_INIT): every child that ends is
+// reaped, the orphans this pid namespace hands us included, until the one
+// we started ends.
 static void mirror_init(pid_t pid)
 {
 	int status = 0;
@@ -536,10 +549,7 @@ static void mirror_init(pid_t pid)
 		if (w < 0 && errno != EINTR)
 			die("waitpid failed");
 	} while (w != pid);
-	unregister();
-	if (WIFEXITED(status))
-		_exit(WEXITSTATUS(status));
-	_exit(128 + WTERMSIG(status));
+	exit_as(status);
 }
 
 // ... as lxc-attach does: a signal death becomes exit status 128+signal;
@@ -554,12 +564,7 @@ static void mirror_lxc(pid_t pid)
 		if (errno != EINTR)
 			die("waitpid failed");
 	}
-	unregister();
-	if (WIFEXITED(status))
-		_exit(WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		_exit(128 + WTERMSIG(status));
-	_exit(1);
+	exit_as(status);
 }
 
 // ... and as nsenter does: a stopped child stops us too.
