@@ -25,14 +25,14 @@ func Main(ctx *app.Context) error {
 		return err
 	}
 	if o.RCFile != "" {
-		// LXC loads it before it looks for the container.
-		f, err := os.Open(o.RCFile)
+		// LXC loads it before it looks for the container (Find reads it).
+		fd, err := unix.Open(o.RCFile, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			o.lxcLog(ctx, "parse.c", "lxc_file_for_each_line_mmap", 78, err, `Failed to open file "`+o.RCFile+`"`)
 			o.lxcLog(ctx, "tools/lxc_attach.c", "main", 313, nil, "Failed to load rcfile")
 			return app.Exit(1)
 		}
-		f.Close()
+		unix.Close(fd)
 	}
 	t, err := o.Find(ctx)
 	if err != nil {
@@ -60,10 +60,10 @@ func Main(ctx *app.Context) error {
 // error text in its first line, then the lines of then without one; with
 // a log file, their lines for it too.
 func (o *Options) lxcMsg(fn string, line int, what string, then ...lxcAt) string {
-	msg := fmt.Sprintf("%s: ../src/lxc/attach.c: %s: %d %s - %s", o.Name, fn, line, nsexec.ErrMark, what)
+	msg := o.stderrTail("attach.c", fn, line, nsexec.ErrMark+" - "+what)
 	log := logTail("attach.c", fn, line, nsexec.ErrMark+" - "+what)
 	for _, t := range then {
-		msg += fmt.Sprintf("\n%s: ../src/lxc/attach.c: %s: %d %s", o.Name, t.fn, t.line, t.what)
+		msg += "\n" + o.stderrTail("attach.c", t.fn, t.line, t.what)
 		log += "\n" + logTail("attach.c", t.fn, t.line, t.what)
 	}
 	if o.toFile() {

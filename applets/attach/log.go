@@ -88,8 +88,7 @@ func (o *Options) errorsShown() bool {
 func (o *Options) toStderr() bool { return o.errorsShown() && (!o.Quiet || o.logFD >= 0) }
 func (o *Options) toFile() bool   { return o.errorsShown() && o.logFD >= 0 }
 
-// lxcError is how LXC's ERROR lines from attach.c look on stderr:
-// "NAME: ../src/lxc/attach.c: FUNC: LINE ERRTEXT - MSG".
+// lxcError is an ERROR line of LXC's attach.c.
 func (o *Options) lxcError(ctx *app.Context, fn string, line int, err error, msg string) {
 	o.lxcLog(ctx, "attach.c", fn, line, err, msg)
 }
@@ -101,7 +100,7 @@ func (o *Options) lxcLog(ctx *app.Context, file, fn string, line int, err error,
 		text = app.Strerror(err) + " - " + msg
 	}
 	if o.toStderr() {
-		fmt.Fprintf(ctx.Stderr, "lxc-attach: %s: ../src/lxc/%s: %s: %d %s\n", o.Name, file, fn, line, text)
+		fmt.Fprintf(ctx.Stderr, "lxc-attach: %s\n", o.stderrTail(file, fn, line, text))
 	}
 	if o.toFile() {
 		// LXC's log file has its own layout, with a time stamp.
@@ -110,6 +109,12 @@ func (o *Options) lxcLog(ctx *app.Context, file, fn string, line int, err error,
 			o.Name, now.Format("20060102150405"), now.Nanosecond()/1e6, logTail(file, fn, line, text))
 		unix.Write(o.logFD, []byte(entry))
 	}
+}
+
+// stderrTail is an ERROR line of LXC's on stderr after the program name:
+// "NAME: ../src/lxc/FILE: FUNC: LINE TEXT".
+func (o *Options) stderrTail(file, fn string, line int, text string) string {
+	return fmt.Sprintf("%s: ../src/lxc/%s: %s: %d %s", o.Name, file, fn, line, text)
 }
 
 // logTail is a log file line of LXC's after the level: "CATEGORY -
