@@ -39,6 +39,17 @@ func CgroupPath(data []byte) (string, bool) {
 	return line[i+1:], true
 }
 
+// StatusField returns the fields of the line KEY of /proc/PID/status
+// ("Uid:\t0\t0\t0\t0" gives the four ids), or nothing.
+func StatusField(data []byte, key string) []string {
+	for _, l := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == key {
+			return strings.Fields(v)
+		}
+	}
+	return nil
+}
+
 // IDRange is one line of a uid_map or gid_map.
 type IDRange struct{ Inside, Outside, Count uint32 }
 

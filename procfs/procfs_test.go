@@ -23,6 +23,7 @@ func fixture(t *testing.T) string {
 	files := map[string]string{
 		"42/environ":              "A=1\x00B=two=2\x00noequals\x00\x00",
 		"42/cgroup":               "0::/user.slice/session-1.scope\n",
+		"42/status":               "Name:\tinit\nUid:\t1000\t1000\t1000\t1000\nGid:\t100\t100\t100\t100\nCapBnd:\t000001ffffffffff\n",
 		"42/uid_map":              "         0       1000          1\n         1     100000      65536\n",
 		"sys/kernel/cap_last_cap": "40\n",
 	}
@@ -54,6 +55,16 @@ func TestReaders(t *testing.T) {
 	b, _ := ReadFile(root, 42, "environ")
 	if got := ParseEnviron(b); !reflect.DeepEqual(got, []string{"A=1", "B=two=2"}) {
 		t.Errorf("ParseEnviron = %q", got)
+	}
+	b, _ = ReadFile(root, 42, "status")
+	if f := StatusField(b, "Uid"); !reflect.DeepEqual(f, []string{"1000", "1000", "1000", "1000"}) {
+		t.Errorf("StatusField(Uid) = %q", f)
+	}
+	if f := StatusField(b, "CapBnd"); !reflect.DeepEqual(f, []string{"000001ffffffffff"}) {
+		t.Errorf("StatusField(CapBnd) = %q", f)
+	}
+	if f := StatusField(b, "Cap"); f != nil {
+		t.Errorf("StatusField(Cap) = %q; want nothing", f)
 	}
 	b, _ = ReadFile(root, 42, "cgroup")
 	if p, ok := CgroupPath(b); !ok || p != "/user.slice/session-1.scope" {

@@ -1,8 +1,6 @@
 package attach
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,25 +185,16 @@ func (t *Target) readInit() error {
 	if err != nil {
 		return err
 	}
-	s := bufio.NewScanner(bytes.NewReader(b))
-	for s.Scan() {
-		k, v, _ := strings.Cut(s.Text(), ":")
-		f := strings.Fields(v)
+	first := func(key string, base, bits int) uint64 {
+		f := procfs.StatusField(b, key)
 		if len(f) == 0 {
-			continue
+			return 0
 		}
-		switch k {
-		case "Uid", "Gid":
-			n, _ := strconv.ParseUint(f[0], 10, 32)
-			if k == "Uid" {
-				t.UID = uint32(n)
-			} else {
-				t.GID = uint32(n)
-			}
-		case "CapBnd":
-			t.CapBnd, _ = strconv.ParseUint(f[0], 16, 64)
-		}
+		n, _ := strconv.ParseUint(f[0], base, bits)
+		return n
 	}
+	t.UID, t.GID = uint32(first("Uid", 10, 32)), uint32(first("Gid", 10, 32))
+	t.CapBnd = first("CapBnd", 16, 64)
 	// In its user namespace, attach becomes root there if root is mapped,
 	// else takes the init's own ids, as they are seen inside.
 	t.SetupUID, t.SetupGID = setupID("uid_map", t.Pid, t.UID), setupID("gid_map", t.Pid, t.GID)
